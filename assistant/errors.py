@@ -1,0 +1,44 @@
+"""Fireside's one exception hierarchy.
+
+Every error a user can cause or fix derives from :class:`FiresideError` and carries a
+one-line message that says what went wrong and what to do. Front ends print ``str(err)``
+(never a traceback) for these; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+
+class FiresideError(Exception):
+    """Base class: a foreseeable problem with a message a user can act on."""
+
+    exit_code = 1
+
+
+class ConfigError(FiresideError):
+    """The configuration file or a setting is invalid."""
+
+
+class ModelError(FiresideError):
+    """The model is missing, is not a GGUF, fails to load, or the build cannot run it."""
+
+
+class ModelNotFoundError(ModelError):
+    """The configured model path does not exist."""
+
+
+class ContextOverflowError(FiresideError):
+    """The prompt does not fit in the model's context window even after trimming history."""
+
+
+class ProviderError(FiresideError):
+    """A provider failed while generating."""
+
+
+class StoreError(FiresideError):
+    """The session database cannot be opened or written."""
+
+
+class SessionNotFoundError(StoreError):
+    """No session has the given id (or id prefix)."""
+
+    exit_code = 2

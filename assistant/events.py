@@ -1,0 +1,91 @@
+"""The stream events every front end renders (TUI, CLI, and later the HTTP API as SSE).
+
+One small typed vocabulary: ``status``, ``token``, ``context``, ``message_done``, ``error``,
+``done``. Each event is a frozen dataclass with a ``type`` tag and ``to_dict()`` giving the JSON
+shape the API streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Timings:
+    ttft_ms: float | None = None
+    tokens_per_s: float | None = None
+    total_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    """Progress a user may want to see: loading the model, history trimmed, and so on."""
+
+    text: str
+    type: Literal["status"] = "status"
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    """A piece of the answer's text, in order."""
+
+    text: str
+    type: Literal["token"] = "token"
+
+
+@dataclass(frozen=True)
+class ContextEvent:
+    """What went into the prompt: message count, tokens, and how many old messages were dropped."""
+
+    messages: int
+    prompt_tokens: int
+    context_size: int
+    dropped_messages: int = 0
+    type: Literal["context"] = "context"
+
+
+@dataclass(frozen=True)
+class MessageDoneEvent:
+    """The assistant message is complete (or stopped) and saved."""
+
+    message_id: int
+    session_id: str
+    model: str
+    content: str
+    status: Literal["complete", "cancelled", "error"]
+    finish_reason: str | None
+    usage: Usage = field(default_factory=Usage)
+    timings: Timings = field(default_factory=Timings)
+    type: Literal["message_done"] = "message_done"
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    """The turn failed; ``message`` is one line a user can act on."""
+
+    message: str
+    type: Literal["error"] = "error"
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    """The turn is over (always the last event)."""
+
+    session_id: str
+    type: Literal["done"] = "done"
+
+
+Event = StatusEvent | TokenEvent | ContextEvent | MessageDoneEvent | ErrorEvent | DoneEvent
+
+
+def to_dict(event: Event) -> dict[str, Any]:
+    """The JSON-ready form of an event (``type`` first)."""
+    data = asdict(event)
+    return {"type": data.pop("type"), **data}

@@ -1,0 +1,282 @@
+"""One chat turn, front-end agnostic: load history → fit the prompt → stream → persist.
+
+Front ends call :meth:`Orchestrator.run_turn` and render the events it yields. The user's
+message is saved before generation starts and the answer is saved however the turn ends
+(complete, cancelled by the user, or failed), so nothing typed or shown is lost.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from assistant.config import Settings
+from assistant.errors import ContextOverflowError, FiresideError
+from assistant.events import (
+    ContextEvent,
+    DoneEvent,
+    ErrorEvent,
+    Event,
+    MessageDoneEvent,
+    StatusEvent,
+    Timings,
+    TokenEvent,
+    Usage,
+)
+from assistant.store import Message, Store
+from providers.base import ChatMessage, Finish, GenerationOptions, Provider
+
+TITLE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class FittedPrompt:
+    messages: list[ChatMessage]
+    prompt_tokens: int
+    dropped: int
+
+
+def compose_user_message(prompt: str, context: str | None = None) -> str:
+    """The user's text with piped-in context (e.g. ``cat file.py | fireside chat``) before it."""
+    if not context or not context.strip():
+        return prompt
+    body = context.rstrip("\n")
+    fence = "````" if "```" in body else "```"
+    return f"{fence}\n{body}\n{fence}\n\n{prompt}".strip()
+
+
+def title_for(prompt: str) -> str:
+    line = " ".join(prompt.split())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1] + "…"
+
+
+class Orchestrator:
+    """Runs turns for any front end. ``provider_factory`` is called once, lazily."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        provider_factory: Callable[[Settings], Provider] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._factory = provider_factory
+        self._provider: Provider | None = None
+        self._provider_lock = threading.Lock()
+
+    # -- provider -------------------------------------------------------------------------
+
+    @property
+    def provider(self) -> Provider:
+        with self._provider_lock:
+            if self._provider is None:
+                if self._factory is None:
+                    from providers.models import local_provider
+
+                    self._provider = local_provider(self.settings)
+                else:
+                    self._provider = self._factory(self.settings)
+            return self._provider
+
+    @property
+    def model_name(self) -> str:
+        try:
+            return self.provider.name
+        except FiresideError:
+            return self.settings.model or "default"
+
+    def system_prompt(self) -> str:
+        if self.settings.system_prompt:
+            return self.settings.system_prompt
+        from data import read_text
+
+        return read_text("system_prompt.md").strip()
+
+    def load_model(self) -> None:
+        """Load the model now (raises ModelError); a no-op once loaded."""
+        self.provider.load()
+
+    def warm_up(self) -> None:
+        """Load the model and evaluate the system prompt so the first answer starts fast."""
+        provider = self.provider
+        provider.load()
+        warm = getattr(provider, "warm_up", None)
+        if warm is not None:
+            warm([{"role": "system", "content": self.system_prompt()}])
+
+    def close(self) -> None:
+        if self._provider is not None:
+            self._provider.close()
+
+    # -- prompt ---------------------------------------------------------------------------
+
+    def _history(self, messages: list[Message]) -> list[ChatMessage]:
+        return [
+            {"role": m.role, "content": m.content}
+            for m in messages
+            if m.role in ("user", "assistant") and m.content
+        ]
+
+    def fit_prompt(self, history: list[ChatMessage]) -> FittedPrompt:
+        """System prompt + as much recent history as fits, leaving room for the answer.
+
+        Oldest turns go first; the latest user message always stays. Raises
+        ContextOverflowError when even that does not fit.
+        """
+        provider = self.provider
+        n_ctx = provider.context_size
+        reserve = min(self.settings.max_tokens, max(64, n_ctx // 4))
+        system: ChatMessage = {"role": "system", "content": self.system_prompt()}
+        kept = list(history)
+        dropped = 0
+        while True:
+            messages = [system, *kept]
+            tokens = provider.count_tokens(messages)
+            if tokens + reserve <= n_ctx:
+                return FittedPrompt(messages, tokens, dropped)
+            if len(kept) <= 1:
+                raise ContextOverflowError(
+                    f"the message is about {tokens} tokens but the model's context holds "
+                    f"{n_ctx} (with {reserve} kept for the answer); shorten it or raise "
+                    "context_size"
+                )
+            # Drop the oldest message; never leave an assistant message first.
+            kept.pop(0)
+            dropped += 1
+            while len(kept) > 1 and kept[0]["role"] != "user":
+                kept.pop(0)
+                dropped += 1
+
+    # -- a turn ---------------------------------------------------------------------------
+
+    def run_turn(
+        self,
+        prompt: str,
+        *,
+        session_id: str | None = None,
+        context: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Event]:
+        """Run one turn, yielding events; the last one is always :class:`DoneEvent`.
+
+        Raises FiresideError only for an unknown ``session_id`` (before anything is saved).
+        """
+        cancel = cancel or threading.Event()
+        if session_id is None:
+            session_id = self.store.create_session(title_for(prompt)).id
+        else:
+            session_id = self.store.resolve_session_id(session_id)
+        content = compose_user_message(prompt, context)
+        self.store.add_message(session_id, "user", content)
+        try:
+            yield from self._generate(session_id, cancel)
+        except FiresideError as exc:
+            yield ErrorEvent(str(exc))
+        yield DoneEvent(session_id)
+
+    def _generate(self, session_id: str, cancel: threading.Event) -> Iterator[Event]:
+        provider = self.provider
+        if not provider.loaded:
+            yield StatusEvent(f"loading {provider.name}…")
+            provider.load()
+        note = getattr(provider, "template_note", None)
+        if note:
+            yield StatusEvent(note)
+        fitted = self.fit_prompt(self._history(self.store.messages(session_id)))
+        if fitted.dropped:
+            yield StatusEvent(
+                f"dropped the {fitted.dropped} oldest message(s) to fit the "
+                f"{provider.context_size}-token context"
+            )
+        yield ContextEvent(
+            messages=len(fitted.messages),
+            prompt_tokens=fitted.prompt_tokens,
+            context_size=provider.context_size,
+            dropped_messages=fitted.dropped,
+        )
+        options = GenerationOptions(
+            max_tokens=self.settings.max_tokens,
+            temperature=self.settings.temperature,
+            top_p=self.settings.top_p,
+            seed=self.settings.seed,
+        )
+        pieces: list[str] = []
+        finish: Finish | None = None
+        status = "complete"
+        error: str | None = None
+        start = time.perf_counter()
+        first: float | None = None
+        try:
+            for item in provider.stream(fitted.messages, options, cancel):
+                if isinstance(item, Finish):
+                    finish = item
+                    continue
+                if first is None:
+                    first = time.perf_counter()
+                pieces.append(item)
+                yield TokenEvent(item)
+                if cancel.is_set():
+                    break
+        except FiresideError as exc:
+            status, error = "error", str(exc)
+        except (KeyboardInterrupt, GeneratorExit):
+            status = "cancelled"
+            self._save_answer(session_id, pieces, status, finish, fitted, start, first)
+            raise
+        if cancel.is_set() and status == "complete":
+            status = "cancelled"
+        done = self._save_answer(session_id, pieces, status, finish, fitted, start, first)
+        if error:
+            yield ErrorEvent(error + (" (partial answer saved)" if pieces else ""))
+        yield done
+
+    def _save_answer(
+        self,
+        session_id: str,
+        pieces: list[str],
+        status: str,
+        finish: Finish | None,
+        fitted: FittedPrompt,
+        start: float,
+        first: float | None,
+    ) -> MessageDoneEvent:
+        end = time.perf_counter()
+        text = "".join(pieces)
+        completion = finish.completion_tokens if finish else len(pieces)
+        prompt_tokens = finish.prompt_tokens if finish else fitted.prompt_tokens
+        decode_s = end - first if first is not None else 0.0
+        timings = Timings(
+            ttft_ms=round((first - start) * 1000, 2) if first is not None else None,
+            tokens_per_s=round((completion - 1) / decode_s, 2)
+            if decode_s > 0 and completion > 1
+            else None,
+            total_ms=round((end - start) * 1000, 2),
+        )
+        reason = "cancelled" if status == "cancelled" else (finish.reason if finish else None)
+        model = self.provider.name
+        message_id = self.store.add_message(
+            session_id,
+            "assistant",
+            text,
+            model=model,
+            status=status,
+            finish_reason=reason,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion,
+            ttft_ms=timings.ttft_ms,
+            tokens_per_s=timings.tokens_per_s,
+            total_ms=timings.total_ms,
+        )
+        return MessageDoneEvent(
+            message_id=message_id,
+            session_id=session_id,
+            model=model,
+            content=text,
+            status=status,  # type: ignore[arg-type]
+            finish_reason=reason,
+            usage=Usage(prompt_tokens, completion),
+            timings=timings,
+        )

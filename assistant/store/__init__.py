@@ -1,0 +1,8 @@
+"""Session storage in SQLite (the only package that runs SQL).
+
+Exports :class:`Store`, :class:`Session`, :class:`Message` and :func:`open_store`.
+"""
+
+from assistant.store.db import Message, Session, Store, open_store
+
+__all__ = ["Message", "Session", "Store", "open_store"]

@@ -1,0 +1,276 @@
+"""The session database: SQLite through sqlite-utils, WAL mode, busy timeout, migrations.
+
+One :class:`Store` per process; it may be used from several threads (a lock serialises
+access). Two processes may write at once: WAL plus a busy timeout makes the second wait
+instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from assistant.errors import SessionNotFoundError, StoreError
+from assistant.store.migrations import MIGRATIONS
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    title: str
+    model: str | None
+    created_at: str
+    updated_at: str
+    message_count: int = 0
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    session_id: str
+    role: str
+    content: str
+    model: str | None
+    status: str
+    finish_reason: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    ttft_ms: float | None
+    tokens_per_s: float | None
+    total_ms: float | None
+    created_at: str
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            f"the session database {path} stayed locked by another process for "
+            f"{BUSY_TIMEOUT_MS // 1000} s; try again"
+        )
+    if "not a database" in text or "malformed" in text:
+        return StoreError(f"the session database {path} is damaged ({text}); move it aside")
+    return StoreError(f"session database error in {path}: {text}")
+
+
+class Store:
+    """Sessions and messages. Every method is one short transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self.db = sqlite_utils.Database(conn)
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise _translate(exc, path) from None
+        except OSError as exc:
+            raise StoreError(f"cannot open the session database {path}: {exc.strerror}") from None
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite_utils.Database]:
+        with self._lock:
+            try:
+                with self.db.conn:
+                    yield self.db
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from None
+
+    def _migrate(self) -> None:
+        with self._lock:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS _migrations "
+                    "(version INTEGER PRIMARY KEY, applied_at TEXT)"
+                )
+                done = {row[0] for row in conn.execute("SELECT version FROM _migrations")}
+                for number, migration in enumerate(MIGRATIONS, start=1):
+                    if number not in done:
+                        migration(self.db)
+                        conn.execute(
+                            "INSERT INTO _migrations (version, applied_at) VALUES (?, ?)",
+                            (number, _now()),
+                        )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def schema_version(self) -> int:
+        with self._tx() as db:
+            row = db.execute("SELECT MAX(version) FROM _migrations").fetchone()
+        return int(row[0] or 0)
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def create_session(self, title: str = "New chat", model: str | None = None) -> Session:
+        now = _now()
+        session = Session(uuid.uuid4().hex[:12], title, model, now, now)
+        with self._tx() as db:
+            db["sessions"].insert(
+                {
+                    "id": session.id,
+                    "title": session.title,
+                    "model": session.model,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        return session
+
+    def resolve_session_id(self, id_or_prefix: str) -> str:
+        """The full id of the one session whose id starts with ``id_or_prefix``."""
+        prefix = id_or_prefix.strip()
+        if not prefix:
+            raise SessionNotFoundError("no session id given")
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT id FROM sessions WHERE id = ? OR id LIKE ? ESCAPE '\\' LIMIT 2",
+                (prefix, prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                 + "%"),
+            ).fetchall()
+        ids = {r[0] for r in rows}
+        if prefix in ids:
+            return prefix
+        if len(ids) == 1:
+            return ids.pop()
+        if not ids:
+            raise SessionNotFoundError(
+                f"no session {prefix!r}; `fireside sessions list` shows the ids"
+            )
+        raise SessionNotFoundError(f"session id {prefix!r} is ambiguous; give more characters")
+
+    def get_session(self, session_id: str) -> Session:
+        full = self.resolve_session_id(session_id)
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT s.id, s.title, s.model, s.created_at, s.updated_at, "
+                "(SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) "
+                "FROM sessions s WHERE s.id = ?",
+                (full,),
+            ).fetchone()
+        return Session(*row)
+
+    def list_sessions(self, limit: int | None = None) -> list[Session]:
+        sql = (
+            "SELECT s.id, s.title, s.model, s.created_at, s.updated_at, "
+            "(SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) "
+            "FROM sessions s ORDER BY s.updated_at DESC, s.rowid DESC"
+        )
+        params: tuple[Any, ...] = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (limit,)
+        with self._tx() as db:
+            return [Session(*row) for row in db.execute(sql, params).fetchall()]
+
+    def rename_session(self, session_id: str, title: str) -> Session:
+        full = self.resolve_session_id(session_id)
+        with self._tx() as db:
+            db["sessions"].update(full, {"title": title.strip() or "Untitled", "updated_at": _now()})
+        return self.get_session(full)
+
+    def delete_session(self, session_id: str) -> str:
+        full = self.resolve_session_id(session_id)
+        with self._tx() as db:
+            db.execute("DELETE FROM messages WHERE session_id = ?", (full,))
+            db.execute("DELETE FROM sessions WHERE id = ?", (full,))
+        return full
+
+    # -- messages -------------------------------------------------------------------------
+
+    def add_message(
+        self,
+        session_id: str,
+        role: str,
+        content: str,
+        *,
+        model: str | None = None,
+        status: str = "complete",
+        finish_reason: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        ttft_ms: float | None = None,
+        tokens_per_s: float | None = None,
+        total_ms: float | None = None,
+    ) -> int:
+        now = _now()
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO messages (session_id, role, content, model, status, finish_reason,"
+                " prompt_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session_id, role, content, model, status, finish_reason, prompt_tokens,
+                    completion_tokens, ttft_ms, tokens_per_s, total_ms, now,
+                ),
+            )
+            db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+            return int(cursor.lastrowid or 0)
+
+    def messages(self, session_id: str) -> list[Message]:
+        full = self.resolve_session_id(session_id)
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT id, session_id, role, content, model, status, finish_reason,"
+                " prompt_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at"
+                " FROM messages WHERE session_id = ? ORDER BY id",
+                (full,),
+            ).fetchall()
+        return [Message(*row) for row in rows]
+
+    def search_messages(self, query: str, limit: int = 20) -> list[Message]:
+        """Full-text search over message text (FTS5)."""
+        quoted = " ".join('"' + term.replace('"', '""') + '"' for term in query.split())
+        if not quoted:
+            return []
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT m.id, m.session_id, m.role, m.content, m.model, m.status,"
+                " m.finish_reason, m.prompt_tokens, m.completion_tokens, m.ttft_ms,"
+                " m.tokens_per_s, m.total_ms, m.created_at"
+                " FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"
+                " WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+                (quoted, limit),
+            ).fetchall()
+        return [Message(*row) for row in rows]
+
+
+def open_store(path: Path | None = None) -> Store:
+    """The store at ``path`` (default: the data folder's ``fireside.db``)."""
+    if path is None:
+        from assistant.paths import get_paths
+
+        path = get_paths().ensure().database
+    return Store(path)

@@ -1,0 +1,52 @@
+"""Numbered schema migrations. Append new ones; never edit an applied one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db["sessions"].create(
+        {
+            "id": str,
+            "title": str,
+            "model": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["messages"].create(
+        {
+            "id": int,
+            "session_id": str,
+            "role": str,
+            "content": str,
+            "model": str,
+            "status": str,
+            "finish_reason": str,
+            "prompt_tokens": int,
+            "completion_tokens": int,
+            "ttft_ms": float,
+            "tokens_per_s": float,
+            "total_ms": float,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "role", "content", "created_at"},
+    )
+    db["messages"].create_index(["session_id", "id"])
+    db["sessions"].create_index(["updated_at"])
+
+
+def _m002_message_search(db: sqlite_utils.Database) -> None:
+    db["messages"].enable_fts(["content"], create_triggers=True, tokenize="porter")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m001_initial,
+    _m002_message_search,
+]

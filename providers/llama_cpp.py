@@ -1,0 +1,254 @@
+"""llama-cpp-python, in process: one model loaded once and reused across turns.
+
+The prompt is built from the GGUF's own chat template (rendered in a Jinja sandbox), then
+tokenised and handed to ``Llama.create_completion``; llama-cpp-python keeps the KV cache of
+the longest shared prefix, so the next turn only evaluates the new messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ContextOverflowError, ModelError, ProviderError
+from providers import chat_template
+from providers.base import ChatMessage, Finish, GenerationOptions
+from providers.models import check_gguf, model_name
+
+log = logging.getLogger(__name__)
+
+
+def _import_llama_cpp() -> Any:
+    # OpenMP threads that busy-wait fight the UI for 2 cores; passive waiting keeps prompt
+    # processing steady. Must be set before the library loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    try:
+        import llama_cpp
+        import llama_cpp._logger as llama_logger
+        import llama_cpp.llama as llama_module
+    except ImportError as exc:
+        raise ModelError(
+            f"llama-cpp-python is not installed or does not load ({exc}); run `make install`"
+        ) from None
+    # llama-cpp-python silences C logging by dup2-ing fds 1 and 2 to /dev/null while loading,
+    # which would blank a running TUI's output. Errors surface as exceptions instead.
+    llama_module.suppress_stdout_stderr = lambda disable=True: nullcontext()
+    llama_logger.logger.setLevel(logging.CRITICAL + 1)
+    return llama_cpp
+
+
+class LlamaCppProvider:
+    """A local GGUF model. Thread-safe: one generation at a time (llama.cpp is not reentrant)."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        context_size: int = 4096,
+        threads: int | None = None,
+        probe: bool = True,
+    ) -> None:
+        self.model_path = model_path
+        self.name = model_name(model_path)
+        self._requested_ctx = context_size
+        self._threads = threads
+        self._probe = probe
+        self._llm: Any = None
+        self._llama_cpp: Any = None
+        self._template: str = chat_template.CHATML
+        self.template_note: str | None = None
+        self._bos = ""
+        self._eos = ""
+        self._adds_bos = False
+        self._lock = threading.RLock()
+
+    # -- loading --------------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    @property
+    def context_size(self) -> int:
+        if self._llm is None:
+            return self._requested_ctx
+        return int(self._llm.n_ctx())
+
+    def load(self) -> None:
+        with self._lock:
+            if self._llm is not None:
+                return
+            check_gguf(self.model_path)
+            if self._probe:
+                from providers.probe import run_probe
+
+                result = run_probe(self.model_path)
+                if not result.ok:
+                    raise ModelError(f"cannot run {self.model_path.name}: {result.message}")
+            llama_cpp = _import_llama_cpp()
+            self._llama_cpp = llama_cpp
+            threads = self._threads or os.cpu_count() or 1
+            try:
+                llm = llama_cpp.Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=self._requested_ctx,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise ModelError(
+                    f"llama.cpp could not load {self.model_path.name}: {exc}"
+                ) from None
+            train_ctx = int(llm._model.n_ctx_train())
+            if train_ctx and train_ctx < self._requested_ctx:
+                llm.close()
+                self._requested_ctx = train_ctx
+                llm = llama_cpp.Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=train_ctx,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    verbose=False,
+                )
+            self._configure_template(llm)
+            self._llm = llm
+
+    def _configure_template(self, llm: Any) -> None:
+        meta = llm.metadata or {}
+        vocab = llm._model  # token text lookup for BOS/EOS
+
+        def token_text(key: str) -> str:
+            try:
+                tid = int(meta[key])
+                return vocab.token_get_text(tid)
+            except (KeyError, ValueError, AttributeError):
+                return ""
+
+        self._bos = token_text("tokenizer.ggml.bos_token_id")
+        self._adds_bos = bool(llm.tokenize(b"", add_bos=True, special=True))
+        self._eos = token_text("tokenizer.ggml.eos_token_id")
+        template = meta.get("tokenizer.chat_template")
+        if template:
+            try:
+                chat_template.render(template, [{"role": "user", "content": "hi"}])
+                self._template = template
+                return
+            except Exception as exc:  # a broken template: fall back, and say so
+                self.template_note = f"the model's chat template fails ({exc}); using ChatML"
+        else:
+            self.template_note = "the model has no chat template; using ChatML"
+        self._template = chat_template.CHATML
+
+    def close(self) -> None:
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+
+    # -- prompts --------------------------------------------------------------------------
+
+    def format_prompt(self, messages: list[ChatMessage]) -> str:
+        try:
+            return chat_template.render(
+                self._template,
+                list(messages),
+                bos_token=self._bos,
+                eos_token=self._eos,
+            )
+        except Exception as exc:
+            raise ProviderError(f"the chat template could not format this chat: {exc}") from None
+
+    def _tokens(self, messages: list[ChatMessage]) -> list[int]:
+        prompt = self.format_prompt(messages)
+        # llama.cpp adds BOS itself when the vocabulary asks for it; avoid a second one.
+        if self._adds_bos and self._bos and prompt.startswith(self._bos):
+            prompt = prompt[len(self._bos) :]
+        return list(self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+
+    def count_tokens(self, messages: list[ChatMessage]) -> int:
+        self.load()
+        with self._lock:
+            return len(self._tokens(messages))
+
+    # -- generation -----------------------------------------------------------------------
+
+    def warm_up(self, messages: list[ChatMessage]) -> None:
+        """Evaluate ``messages`` (e.g. the system prompt) so the first answer starts sooner."""
+        self.load()
+        with self._lock:
+            tokens = self._tokens(messages)
+            llm = self._llm
+            # Leave the prefix in the KV cache; the next generate() reuses it.
+            if len(tokens) < llm.n_ctx():
+                llm.reset()
+                llm.eval(tokens)
+
+    def decode_smoke_test(self) -> None:
+        """Decode a few tokens (used by the subprocess probe)."""
+        self.load()
+        with self._lock:
+            tokens = self._tokens([{"role": "user", "content": "Hi"}])
+            for count, _ in enumerate(self._llm.generate(tokens, temp=0.0), start=1):
+                if count >= 4:
+                    break
+
+    def stream(
+        self,
+        messages: list[ChatMessage],
+        options: GenerationOptions,
+        cancel: threading.Event,
+    ) -> Iterator[str | Finish]:
+        self.load()
+        with self._lock:
+            llm = self._llm
+            tokens = self._tokens(messages)
+            n_ctx = int(llm.n_ctx())
+            room = n_ctx - len(tokens)
+            if room <= 0:
+                raise ContextOverflowError(
+                    f"the prompt is {len(tokens)} tokens; the model's context is {n_ctx}"
+                )
+            generated = 0
+            cancelled = False
+
+            def stop_check(_ids: Any, _logits: Any) -> bool:
+                nonlocal generated, cancelled
+                generated += 1
+                if cancel.is_set():
+                    cancelled = True
+                return cancelled
+
+            kwargs: dict[str, Any] = {
+                "prompt": tokens,
+                "max_tokens": min(options.max_tokens, room),
+                "temperature": options.temperature,
+                "top_p": options.top_p,
+                "stream": True,
+                "stopping_criteria": self._llama_cpp.StoppingCriteriaList([stop_check]),
+            }
+            if options.seed is not None:
+                kwargs["seed"] = options.seed
+            finish = "stop"
+            try:
+                for chunk in llm.create_completion(**kwargs):
+                    choice = chunk["choices"][0]
+                    if choice["text"] and not cancelled:
+                        yield choice["text"]
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
+                    if cancel.is_set():
+                        cancelled = True
+                        break
+            except (RuntimeError, ValueError) as exc:
+                raise ProviderError(f"llama.cpp failed while generating: {exc}") from None
+            yield Finish(
+                "cancelled" if cancelled else finish,
+                prompt_tokens=len(tokens),
+                completion_tokens=generated,
+            )
