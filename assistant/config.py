@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=1024, ge=1, description="Most tokens in one answer.")
     temperature: float = Field(default=0.3, ge=0.0, le=2.0)
     top_p: float = Field(default=0.9, gt=0.0, le=1.0)
+    repeat_penalty: float = Field(
+        default=1.1, ge=1.0, le=2.0, description="Penalty for repeating tokens (small models loop)."
+    )
     seed: int | None = Field(default=None, description="Sampling seed; empty: random.")
     threads: int | None = Field(
         default=None, ge=1, description="CPU threads for llama.cpp; empty: all cores."

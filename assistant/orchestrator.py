@@ -201,6 +201,7 @@ class Orchestrator:
             max_tokens=self.settings.max_tokens,
             temperature=self.settings.temperature,
             top_p=self.settings.top_p,
+            repeat_penalty=self.settings.repeat_penalty,
             seed=self.settings.seed,
         )
         pieces: list[str] = []

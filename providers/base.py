@@ -18,6 +18,7 @@ class GenerationOptions:
     max_tokens: int = 1024
     temperature: float = 0.3
     top_p: float = 0.9
+    repeat_penalty: float = 1.1
     seed: int | None = None
 
 

@@ -229,6 +229,7 @@ class LlamaCppProvider:
                 "max_tokens": min(options.max_tokens, room),
                 "temperature": options.temperature,
                 "top_p": options.top_p,
+                "repeat_penalty": options.repeat_penalty,
                 "stream": True,
                 "stopping_criteria": self._llama_cpp.StoppingCriteriaList([stop_check]),
             }

@@ -198,7 +198,8 @@ class Store:
     def rename_session(self, session_id: str, title: str) -> Session:
         full = self.resolve_session_id(session_id)
         with self._tx() as db:
-            db["sessions"].update(full, {"title": title.strip() or "Untitled", "updated_at": _now()})
+            title = title.strip() or "Untitled"
+            db["sessions"].update(full, {"title": title, "updated_at": _now()})
         return self.get_session(full)
 
     def delete_session(self, session_id: str) -> str:

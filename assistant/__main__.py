@@ -1,0 +1,3 @@
+from assistant.entry import main
+
+main()

@@ -1,0 +1,224 @@
+"""The ``fireside`` command. Commands are split by topic: chat here, sessions in
+``cli_sessions``, doctor in ``doctor``. ``fireside`` with no command opens the TUI."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from typing import Annotated, Any
+
+import typer
+
+from assistant import __version__
+from assistant.errors import FiresideError
+
+app = typer.Typer(
+    name="fireside",
+    help="Fireside: a local-first assistant for people who code in a terminal.\n\n"
+    "Run with no command to open the chat TUI.",
+    no_args_is_help=False,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print a one-line error to stderr and return the Exit to raise."""
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fireside {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Path to a GGUF model file.")
+    ] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", "-s", help="Open this session in the TUI.")
+    ] = None,
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = {"model": model}
+        return
+    from tui.app import run_tui
+
+    from assistant.config import load_settings
+
+    try:
+        settings = load_settings(model=model)
+        run_tui(settings, session_id=session)
+    except FiresideError as exc:
+        raise fail(str(exc), exc.exit_code) from None
+
+
+def _read_stdin() -> str | None:
+    if sys.stdin is None or sys.stdin.isatty():
+        return None
+    try:
+        data = sys.stdin.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read standard input: {exc}") from None
+    return data if data.strip() else None
+
+
+@app.command()
+def chat(
+    ctx: typer.Context,
+    prompt: Annotated[str | None, typer.Argument(help="Your question.")] = None,
+    session: Annotated[
+        str | None,
+        typer.Option("--session", "-s", help="Continue this session (id or unique prefix)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of streaming text.")
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Path to a GGUF model file.")
+    ] = None,
+    system: Annotated[
+        str | None, typer.Option("--system", help="System prompt for this answer.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", help="Most tokens in the answer.", min=1)
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option("--temperature", "-t", help="Sampling temperature.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed.")] = None,
+) -> None:
+    """Answer one question in the terminal, streaming the answer.
+
+    Piped input is added as context: `cat app.py | fireside chat "explain this"`.
+    """
+    from assistant.config import load_settings
+    from assistant.orchestrator import Orchestrator
+    from assistant.store import open_store
+
+    piped = _read_stdin()
+    if prompt is None or not prompt.strip():
+        if piped is None:
+            raise fail('give a question: fireside chat "…" (or pipe text in)')
+        prompt, piped = piped, None
+    model = model or (ctx.obj or {}).get("model")
+    try:
+        settings = load_settings(
+            model=model,
+            system_prompt=system,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            seed=seed,
+        )
+        store = open_store()
+        if session is not None:
+            session = store.resolve_session_id(session)
+        orchestrator = Orchestrator(settings, store)
+        if not as_json:
+            typer.echo(f"loading {orchestrator.model_name}…", err=True)
+        orchestrator.load_model()
+    except FiresideError as exc:
+        raise fail(str(exc), exc.exit_code) from None
+    code = _stream_turn(orchestrator, prompt, session, piped, as_json)
+    orchestrator.close()
+    raise typer.Exit(code)
+
+
+def _stream_turn(
+    orchestrator: Any, prompt: str, session: str | None, context: str | None, as_json: bool
+) -> int:
+    """Run the turn; Ctrl+C stops generation (the partial answer is saved). Returns exit code."""
+    cancel = threading.Event()
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    done: Any = None
+    errors: list[str] = []
+    out = sys.stdout
+    try:
+        for event in orchestrator.run_turn(
+            prompt, session_id=session, context=context, cancel=cancel
+        ):
+            if event.type == "token" and not as_json:
+                out.write(event.text)
+                out.flush()
+            elif event.type == "status" and not as_json:
+                typer.echo(event.text, err=True)
+            elif event.type == "error":
+                errors.append(event.message)
+            elif event.type == "message_done":
+                done = event
+    except KeyboardInterrupt:
+        typer.echo("\ninterrupted; the partial answer was saved", err=True)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if as_json and done is not None:
+        out.write(
+            json.dumps(
+                {
+                    "session_id": done.session_id,
+                    "model": done.model,
+                    "content": done.content,
+                    "status": done.status,
+                    "usage": {
+                        "prompt_tokens": done.usage.prompt_tokens,
+                        "completion_tokens": done.usage.completion_tokens,
+                    },
+                    "timings": {
+                        "ttft_ms": done.timings.ttft_ms,
+                        "tokens_per_s": done.timings.tokens_per_s,
+                        "total_ms": done.timings.total_ms,
+                    },
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+    elif not as_json:
+        out.write("\n")
+    out.flush()
+    if errors:
+        for message in errors:
+            typer.echo(f"Error: {message}", err=True)
+        return 1
+    if done is not None and done.status == "cancelled":
+        typer.echo(f"stopped; partial answer saved in session {done.session_id}", err=True)
+        return 130
+    return 0
+
+
+def _register_subcommands() -> None:
+    from assistant.cli_sessions import sessions_app
+    from assistant.doctor import doctor
+
+    app.add_typer(sessions_app, name="sessions")
+    app.command()(doctor)
+
+
+_register_subcommands()
+
+
+def run() -> None:
+    """Run the CLI; foreseeable problems end as one line on stderr, never a traceback."""
+    try:
+        app()
+    except FiresideError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise SystemExit(exc.exit_code) from None

@@ -1,0 +1,128 @@
+"""``fireside sessions …``: list, show, delete and export saved conversations."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from assistant.errors import FiresideError
+from assistant.render import STATUS_MARKS, message_stats, session_dict, session_markdown
+
+sessions_app = typer.Typer(
+    help="List, show, delete and export saved chat sessions.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+class ExportFormat(StrEnum):
+    md = "md"
+    json = "json"
+
+
+def _store():  # noqa: ANN202 - tiny local helper
+    from assistant.store import open_store
+
+    return open_store()
+
+
+def _exit_for(exc: FiresideError) -> typer.Exit:
+    typer.echo(f"Error: {exc}", err=True)
+    return typer.Exit(exc.exit_code)
+
+
+@sessions_app.command("list")
+def list_sessions(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most N sessions.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Sessions, most recently used first."""
+    try:
+        sessions = _store().list_sessions(limit=limit)
+    except FiresideError as exc:
+        raise _exit_for(exc) from None
+    if as_json:
+        typer.echo(json.dumps([s.__dict__ for s in sessions], ensure_ascii=False))
+        return
+    if not sessions:
+        typer.echo("No sessions yet. Start one with `fireside` or `fireside chat \"…\"`.")
+        return
+    typer.echo(f"{'ID':<12}  {'UPDATED':<16}  {'MSGS':>4}  TITLE")
+    for s in sessions:
+        updated = s.updated_at[:16].replace("T", " ")
+        typer.echo(f"{s.id:<12}  {updated:<16}  {s.message_count:>4}  {s.title}")
+
+
+@sessions_app.command("show")
+def show_session(
+    session_id: Annotated[str, typer.Argument(help="Session id (or a unique prefix).")],
+) -> None:
+    """Print a session's messages with their model, token counts and speed."""
+    try:
+        store = _store()
+        session = store.get_session(session_id)
+        messages = store.messages(session.id)
+    except FiresideError as exc:
+        raise _exit_for(exc) from None
+    typer.echo(f"{session.title}  ({session.id}, {len(messages)} messages)")
+    for message in messages:
+        mark = STATUS_MARKS.get(message.status, "")
+        typer.echo("")
+        typer.secho(f"{message.role} {mark}".rstrip() + ":", bold=True)
+        typer.echo(message.content)
+        if message.role == "assistant" and (stats := message_stats(message)):
+            typer.secho(f"  ({stats})", dim=True)
+
+
+@sessions_app.command("delete")
+def delete_session(
+    session_id: Annotated[str, typer.Argument(help="Session id (or a unique prefix).")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a session and its messages."""
+    try:
+        store = _store()
+        session = store.get_session(session_id)
+        if not yes and sys.stdin.isatty():
+            typer.confirm(f"Delete {session.id} “{session.title}”?", abort=True)
+        store.delete_session(session.id)
+    except FiresideError as exc:
+        raise _exit_for(exc) from None
+    typer.echo(f"Deleted session {session.id}.")
+
+
+@sessions_app.command("export")
+def export_session(
+    session_id: Annotated[str, typer.Argument(help="Session id (or a unique prefix).")],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="md (Markdown) or json.")
+    ] = ExportFormat.md,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
+) -> None:
+    """Export a session as Markdown or JSON."""
+    try:
+        store = _store()
+        session = store.get_session(session_id)
+        messages = store.messages(session.id)
+    except FiresideError as exc:
+        raise _exit_for(exc) from None
+    if fmt is ExportFormat.json:
+        text = json.dumps(session_dict(session, messages), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = session_markdown(session, messages)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"Error: cannot write {output}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Wrote {output}.", err=True)

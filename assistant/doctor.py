@@ -1,0 +1,122 @@
+"""``fireside doctor``: what is configured, whether the model runs, where data lives."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import platform
+import sys
+from typing import Annotated
+
+import typer
+
+from assistant import __version__
+from assistant.errors import FiresideError
+
+# Optional pieces later features use: (import name, what for).
+OPTIONAL = [
+    ("sentence_transformers", "code index: embeddings"),
+    ("chromadb", "code index: vectors"),
+    ("watchdog", "code index: watching files"),
+    ("tree_sitter_language_pack", "code index: chunking"),
+    ("ddgs", "web search tool"),
+    ("trafilatura", "fetch tool"),
+    ("fastapi", "local HTTP API"),
+    ("uvicorn", "local HTTP API"),
+    ("keyring", "API keys for hosted models"),
+]
+
+
+def _installed(module: str) -> str | None:
+    if importlib.util.find_spec(module) is None:
+        return None
+    for dist in importlib.metadata.packages_distributions().get(module, []):
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "installed"
+
+
+def _line(ok: bool | None, label: str, detail: str) -> None:
+    mark = {True: "ok  ", False: "FAIL", None: "--  "}[ok]
+    color = {True: "green", False: "red", None: None}[ok]
+    typer.secho(f"[{mark}] ", fg=color, nl=False)
+    typer.echo(f"{label}: {detail}")
+
+
+def doctor(
+    ctx: typer.Context,
+    probe: Annotated[
+        bool, typer.Option("--probe", help="Only run the llama.cpp decode probe (used by make).")
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Check this GGUF instead.")
+    ] = None,
+) -> None:
+    """Check the model and llama.cpp build (a tiny decode in a subprocess), data folders,
+    config, and which optional pieces are installed."""
+    from assistant.buildinfo import cmake_args
+    from assistant.config import load_settings
+    from assistant.paths import get_paths
+    from providers.models import model_name, resolve_model_path
+    from providers.probe import build_fingerprint, run_probe
+
+    model = model or (ctx.obj or {}).get("model")
+    failures = 0
+    if not probe:
+        typer.echo(f"fireside {__version__} · Python {platform.python_version()} · {sys.prefix}")
+    paths = get_paths()
+    try:
+        settings = load_settings(model=model)
+        if not probe:
+            config_state = "found" if paths.config_file.exists() else "not present (defaults)"
+            _line(True, "config", f"{paths.config_file} {config_state}")
+    except FiresideError as exc:
+        _line(False, "config", str(exc))
+        raise typer.Exit(1) from None
+    if not probe:
+        _line(None, "data", str(paths.data_dir))
+        _line(None, "cache", str(paths.cache_dir))
+        try:
+            from assistant.store import open_store
+
+            store = open_store()
+            _line(True, "sessions", f"{store.path} ({len(store.list_sessions())} sessions)")
+            store.close()
+        except FiresideError as exc:
+            failures += 1
+            _line(False, "sessions", str(exc))
+
+    llama_version = _installed("llama_cpp")
+    if llama_version is None:
+        _line(False, "llama.cpp", "llama-cpp-python is not installed; run `make install`")
+        raise typer.Exit(1)
+    if not probe:
+        _line(True, "llama.cpp", f"llama-cpp-python {llama_version} (build {build_fingerprint()})")
+        typer.echo(f"       flags for this CPU: {' '.join(cmake_args())}")
+    try:
+        path = resolve_model_path(settings.model)
+    except FiresideError as exc:
+        _line(False, "model", str(exc))
+        raise typer.Exit(1) from None
+    source = "configured" if settings.model else "embedded default"
+    if not probe:
+        size_mb = path.stat().st_size / 1e6
+        _line(True, "model", f"{model_name(path)} ({source}, {size_mb:.0f} MB) {path}")
+    result = run_probe(path, use_cache=False)
+    if result.ok:
+        _line(True, "decode", f"{result.message} in a subprocess ({result.seconds:.1f} s)")
+    else:
+        failures += 1
+        _line(False, "decode", result.message)
+    if not probe:
+        for module, purpose in OPTIONAL:
+            version = _installed(module)
+            _line(
+                None if version is None else True,
+                module,
+                f"{version} ({purpose})" if version else f"not installed ({purpose})",
+            )
+    if failures:
+        raise typer.Exit(1)
