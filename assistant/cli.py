@@ -54,9 +54,8 @@ def main_callback(
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"model": model}
         return
-    from tui.app import run_tui
-
     from assistant.config import load_settings
+    from tui.app import run_tui
 
     try:
         settings = load_settings(model=model)
@@ -205,10 +204,12 @@ def _stream_turn(
 
 
 def _register_subcommands() -> None:
+    from assistant.cli_keys import keys_app
     from assistant.cli_sessions import sessions_app
     from assistant.doctor import doctor
 
     app.add_typer(sessions_app, name="sessions")
+    app.add_typer(keys_app, name="keys")
     app.command()(doctor)
 
 

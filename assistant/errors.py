@@ -42,3 +42,35 @@ class SessionNotFoundError(StoreError):
     """No session has the given id (or id prefix)."""
 
     exit_code = 2
+
+
+class SecretsError(FiresideError):
+    """An API key cannot be read, stored or deleted. Messages never contain a key's value."""
+
+
+class MissingKeyError(SecretsError):
+    """A hosted provider needs a key that is neither in the keyring nor in the environment."""
+
+
+class KeyringUnavailableError(SecretsError):
+    """The OS has no usable keyring backend (common on headless Linux)."""
+
+
+class HostedError(ProviderError):
+    """A hosted model API failed; the message names the provider and what to do."""
+
+
+class HostedAuthError(HostedError):
+    """The API rejected the key (401/403). Never retried."""
+
+
+class HostedRateLimitError(HostedError):
+    """Rate limited (429) longer than the retry deadline allows."""
+
+
+class HostedUnavailableError(HostedError):
+    """The endpoint cannot be reached, timed out, or kept failing with 5xx."""
+
+
+class UnknownModelError(HostedError):
+    """The endpoint does not know the configured model name."""
