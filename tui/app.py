@@ -1,0 +1,122 @@
+"""The Textual app and :func:`run_tui`, the entry point front ends call.
+
+The first paint happens before anything heavy: the model loads in a thread worker
+afterwards (status bar: "loading model…" then "ready"), and the user can type meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from assistant.errors import FiresideError
+from tui.chat_screen import ChatScreen
+from tui.messages import ModelLoadFailed, ModelResolved, ModelWarmedUp
+from tui.status_bar import FAILED, LOADING, READY
+from tui.theme import DEFAULT_THEME, load_theme
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.orchestrator import Orchestrator
+
+# Seconds to wait, on exit, for a stopped answer to be saved.
+EXIT_WAIT_S = 10.0
+
+
+class FiresideApp(App[None]):
+    """Chat with the local model; every conversation is kept in the local store."""
+
+    TITLE = "Fireside"
+    SUB_TITLE = "local coding assistant"
+    CSS_PATH = ["styles/app.tcss", "styles/dialogs.tcss"]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(
+        self,
+        orchestrator: Orchestrator,
+        *,
+        session_id: str | None = None,
+        warm_up: bool = True,
+    ) -> None:
+        super().__init__()
+        self.orchestrator = orchestrator
+        self._session_id = session_id
+        self._warm_up = warm_up
+        self.chat = ChatScreen(orchestrator, session_id=session_id)
+        self._use_theme(orchestrator.settings.theme)
+
+    def get_default_screen(self) -> ChatScreen:
+        return self.chat
+
+    def _use_theme(self, name: str) -> None:
+        if name in self.available_themes:
+            self.theme = name
+            return
+        theme = load_theme(name) or load_theme(DEFAULT_THEME)
+        if theme is not None:
+            self.register_theme(theme)
+            self.theme = theme.name
+
+    def on_mount(self) -> None:
+        if self._warm_up:
+            self.chat.set_model_state("loading model…", LOADING)
+            self.call_after_refresh(self._load_model)
+        else:
+            self.chat.set_model_name(self.orchestrator.model_name)
+
+    # -- the model ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="model")
+    def _load_model(self) -> None:
+        """Load the model and pre-evaluate the system prompt, off the UI thread."""
+        self.post_message(ModelResolved(self.orchestrator.model_name))
+        try:
+            self.orchestrator.warm_up()
+        except FiresideError as exc:
+            self.post_message(ModelLoadFailed(str(exc)))
+            return
+        self.post_message(ModelWarmedUp(self.orchestrator.model_name))
+
+    def on_model_resolved(self, message: ModelResolved) -> None:
+        self.chat.set_model_name(message.name)
+
+    def on_model_warmed_up(self, message: ModelWarmedUp) -> None:
+        self.chat.set_model_name(message.name)
+        self.chat.set_model_state("ready", READY)
+
+    def on_model_load_failed(self, message: ModelLoadFailed) -> None:
+        self.chat.set_model_state("model failed to load", FAILED)
+        self.notify(
+            message.error,
+            title="The model did not load",
+            severity="error",
+            timeout=15,
+            markup=False,
+        )
+
+    def wait_for_answers(self, timeout: float = EXIT_WAIT_S) -> None:
+        """Stop any running answer and wait (up to ``timeout``) until it is saved."""
+        for turn in self.chat.running_turns:
+            turn.cancel.set()
+            turn.finished.wait(timeout)
+
+
+def run_tui(settings: Settings, session_id: str | None = None) -> None:
+    """Run the chat TUI until the user quits (opens the store, builds the orchestrator)."""
+    from assistant.orchestrator import Orchestrator
+    from assistant.store import open_store
+
+    store = open_store()
+    try:
+        orchestrator = Orchestrator(settings, store)
+        try:
+            app = FiresideApp(orchestrator, session_id=session_id)
+            app.run()
+            app.wait_for_answers()
+        finally:
+            orchestrator.close()
+    finally:
+        store.close()

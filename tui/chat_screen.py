@@ -1,0 +1,373 @@
+"""The chat screen: sidebar of chats, the conversation, the prompt, and the status bar.
+
+It sends intents to the orchestrator and renders the events that come back; answers run in
+a thread worker whose events are posted back to this screen as messages, in order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import get_current_worker
+
+from assistant.errors import FiresideError
+from assistant.events import (
+    ContextEvent,
+    DoneEvent,
+    ErrorEvent,
+    MessageDoneEvent,
+    StatusEvent,
+    TokenEvent,
+)
+from tui.dialogs import ConfirmDialog, RenameDialog
+from tui.message_list import MessageList, MessageView
+from tui.messages import (
+    AnswerCancelled,
+    AnswerEnded,
+    AnswerEventReceived,
+    PromptSubmitted,
+    SessionSelected,
+)
+from tui.prompt_input import PromptInput
+from tui.session_sidebar import SessionSidebar
+from tui.status_bar import BUSY, READY, StatusBar
+from tui.turn import Turn
+
+if TYPE_CHECKING:
+    from assistant.orchestrator import Orchestrator
+    from assistant.store import Store
+
+NEW_CHAT_TITLE = "New chat"
+
+
+class ChatScreen(Screen[None]):
+    """One conversation at a time; every chat is saved by the orchestrator as it goes."""
+
+    BINDINGS = [
+        Binding("ctrl+n", "new_session", "New chat"),
+        Binding("f2", "rename_session", "Rename"),
+        Binding("ctrl+d", "delete_session", "Delete"),
+        Binding("ctrl+b", "toggle_sidebar", "Chats"),
+        Binding("ctrl+y", "copy_answer", "Copy answer"),
+        Binding("escape", "cancel_answer", "Stop"),
+    ]
+
+    def __init__(self, orchestrator: Orchestrator, session_id: str | None = None) -> None:
+        super().__init__()
+        self.orchestrator = orchestrator
+        self.session_id: str | None = None
+        self._initial_session = session_id
+        self._turn: Turn | None = None
+        self._live_turns: set[Turn] = set()
+        self._model_state: tuple[str, str] = ("ready", READY)
+        # Made here so the app can set the model's state before the screen is composed.
+        self.status_bar = StatusBar(id="status")
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield SessionSidebar(id="sidebar")
+            with Vertical(id="chat"):
+                yield MessageList(id="messages")
+                yield PromptInput(id="prompt")
+        yield self.status_bar
+        yield Footer(show_command_palette=False)
+
+    async def on_mount(self) -> None:
+        self.query_one(PromptInput).focus()
+        if self._initial_session:
+            await self.open_session(self._initial_session)
+        else:
+            await self.refresh_sessions()
+
+    def on_unmount(self) -> None:
+        # Stop generation so the worker threads end (the app waits for them on exit).
+        for turn in list(self._live_turns):
+            turn.cancel.set()
+
+    @property
+    def store(self) -> Store:
+        return self.orchestrator.store
+
+    @property
+    def message_list(self) -> MessageList:
+        return self.query_one(MessageList)
+
+    @property
+    def answering(self) -> bool:
+        """True while an answer for the chat on screen is being generated."""
+        return self._turn is not None
+
+    @property
+    def running_turns(self) -> set[Turn]:
+        """Turns whose worker has not returned yet (including ones for chats left behind)."""
+        return set(self._live_turns)
+
+    # -- model state (set by the app) -----------------------------------------------------
+
+    def set_model_name(self, name: str) -> None:
+        self.status_bar.model = name
+
+    def set_model_state(self, text: str, kind: str) -> None:
+        self._model_state = (text, kind)
+        if not self.answering:
+            self.status_bar.set_state(text, kind)
+
+    def _show_idle_state(self) -> None:
+        self.status_bar.set_state(*self._model_state)
+
+    # -- asking ---------------------------------------------------------------------------
+
+    async def on_prompt_submitted(self, message: PromptSubmitted) -> None:
+        message.stop()
+        if self.answering:
+            self._tell("Still answering — press Esc to stop it first.", severity="warning")
+            return
+        prompt = self.query_one(PromptInput)
+        prompt.clear()
+        await self.message_list.add(MessageView("user", message.text))
+        model = self.status_bar.model
+        view = MessageView("assistant", author=None if model == "…" else model, streaming=True)
+        await self.message_list.add(view)
+        turn = Turn(message.text, self.session_id, view)
+        self._turn = turn
+        self._live_turns.add(turn)
+        self.status_bar.set_state("answering…", BUSY)
+        self.refresh_bindings()
+        self._answer(turn)
+
+    @work(thread=True, exclusive=True, group="answer")
+    def _answer(self, turn: Turn) -> None:
+        """Run the turn in this thread; every event is posted back to the screen."""
+        worker = get_current_worker()
+        try:
+            events = self.orchestrator.run_turn(
+                turn.prompt, session_id=turn.session_id, cancel=turn.cancel
+            )
+            for event in events:
+                if worker.is_cancelled:
+                    turn.cancel.set()
+                self.post_message(AnswerEventReceived(turn, event))
+        except FiresideError as exc:
+            self.post_message(AnswerEventReceived(turn, ErrorEvent(str(exc))))
+        except Exception as exc:  # a bug; show it instead of tearing the screen down
+            message = f"unexpected error ({type(exc).__name__}: {exc}); please report it"
+            self.post_message(AnswerEventReceived(turn, ErrorEvent(message)))
+        finally:
+            turn.finished.set()
+            self.post_message(AnswerEnded(turn))
+
+    async def on_answer_event_received(self, message: AnswerEventReceived) -> None:
+        turn, event = message.turn, message.event
+        if isinstance(event, (DoneEvent, MessageDoneEvent)):
+            turn.session_id = event.session_id
+        if turn.detached:
+            return
+        view = turn.view
+        if isinstance(event, TokenEvent):
+            await view.append(event.text)
+        elif isinstance(event, StatusEvent):
+            if not turn.stopping:
+                self.status_bar.set_state(event.text, BUSY)
+        elif isinstance(event, ContextEvent):
+            if not turn.stopping:
+                self.status_bar.set_state("answering…", BUSY)
+        elif isinstance(event, ErrorEvent):
+            turn.error = event.message
+            view.mark_failed(event.message)
+            self._tell(event.message, title="The answer failed", severity="error", timeout=8)
+        elif isinstance(event, MessageDoneEvent):
+            view.set_author(event.model)
+            await view.finish(event.status, event.content, turn.error)
+            if event.timings.tokens_per_s:
+                self.status_bar.speed = event.timings.tokens_per_s
+
+    async def on_answer_ended(self, message: AnswerEnded) -> None:
+        turn = message.turn
+        self._live_turns.discard(turn)
+        if turn.detached:
+            await self.refresh_sessions()
+            return
+        if turn.view.streaming:
+            status = "error" if turn.error else "cancelled" if turn.stopping else "complete"
+            await turn.view.finish(status, error=turn.error)
+        if self._turn is turn:
+            self._turn = None
+        if self.session_id is None and turn.session_id is not None:
+            self.session_id = turn.session_id
+        self._show_idle_state()
+        self._show_title()
+        await self.refresh_sessions()
+        self.refresh_bindings()
+
+    def action_cancel_answer(self) -> None:
+        """Esc: stop the running answer; what arrived so far stays and is saved."""
+        turn = self._turn
+        if turn is None or turn.stopping:
+            return
+        turn.cancel.set()
+        self.post_message(AnswerCancelled(turn))
+
+    def on_answer_cancelled(self, message: AnswerCancelled) -> None:
+        if message.turn is self._turn:
+            self.status_bar.set_state("stopping…", BUSY)
+
+    async def _leave_turn(self) -> None:
+        """Stop the running answer because the user leaves this chat; it is saved as stopped."""
+        turn = self._turn
+        if turn is None:
+            return
+        turn.cancel.set()
+        turn.detached = True
+        self._turn = None
+        await turn.view.finish("cancelled")
+        self._show_idle_state()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_answer":
+            return True if self.answering else None
+        return True
+
+    # -- chats ----------------------------------------------------------------------------
+
+    async def refresh_sessions(self) -> None:
+        """Reload the sidebar from the store."""
+        try:
+            sessions = self.store.list_sessions()
+        except FiresideError as exc:
+            self._tell(str(exc), title="Cannot list chats", severity="error")
+            return
+        await self.query_one(SessionSidebar).show_sessions(sessions, self.session_id)
+
+    async def open_session(self, session_id: str) -> None:
+        """Show a saved chat (its history, with stopped and failed answers marked)."""
+        try:
+            session = self.store.get_session(session_id)
+            history = self.store.messages(session.id)
+        except FiresideError as exc:
+            self._tell(str(exc), title="Cannot open that chat", severity="error")
+            await self.refresh_sessions()
+            return
+        await self._leave_turn()
+        self.session_id = session.id
+        await self.message_list.show_history(history)
+        self.status_bar.title = session.title
+        speeds = [m.tokens_per_s for m in history if m.role == "assistant" and m.tokens_per_s]
+        self.status_bar.speed = speeds[-1] if speeds else None
+        await self.refresh_sessions()
+        self.refresh_bindings()
+        self.query_one(PromptInput).focus()
+
+    async def on_session_selected(self, message: SessionSelected) -> None:
+        message.stop()
+        if message.session_id == self.session_id:
+            self.query_one(PromptInput).focus()
+            return
+        await self.open_session(message.session_id)
+
+    async def action_new_session(self) -> None:
+        """Start an empty chat; it is saved (and titled) when the first message is sent."""
+        await self._leave_turn()
+        self.session_id = None
+        await self.message_list.clear()
+        self.status_bar.title = NEW_CHAT_TITLE
+        self.status_bar.speed = None
+        self.query_one(SessionSidebar).highlight(None)
+        self.refresh_bindings()
+        self.query_one(PromptInput).focus()
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one(SessionSidebar)
+        sidebar.display = not sidebar.display
+        if not sidebar.display and self.focused is not None and sidebar in self.focused.ancestors:
+            self.query_one(PromptInput).focus()
+
+    def action_rename_session(self) -> None:
+        session_id = self.session_id
+        if session_id is None:
+            self._tell("Send a message first: a new chat is saved when it starts.")
+            return
+
+        async def rename(title: str | None) -> None:
+            if not title:
+                return
+            try:
+                session = self.store.rename_session(session_id, title)
+            except FiresideError as exc:
+                self._tell(str(exc), title="Cannot rename the chat", severity="error")
+                return
+            if self.session_id == session.id:
+                self.status_bar.title = session.title
+            await self.refresh_sessions()
+
+        self.app.push_screen(RenameDialog(self._current_title()), rename)
+
+    def action_delete_session(self) -> None:
+        session_id = self.session_id
+        if session_id is None:
+            self._tell("This chat is not saved yet; there is nothing to delete.")
+            return
+        if self.answering:
+            self._tell("Stop the answer first (Esc), then delete the chat.", severity="warning")
+            return
+        title = self._current_title()
+        count = len(self.message_list.views)
+
+        async def delete(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            try:
+                self.store.delete_session(session_id)
+            except FiresideError as exc:
+                self._tell(str(exc), title="Cannot delete the chat", severity="error")
+                return
+            self._tell(f"Deleted “{title}”.")
+            if self.session_id == session_id:
+                await self.action_new_session()
+            await self.refresh_sessions()
+
+        plural = "" if count == 1 else "s"
+        detail = f"Its {count} message{plural} will be removed from this computer."
+        self.app.push_screen(
+            ConfirmDialog(f"Delete “{title}”?", detail, confirm_label="Delete"), delete
+        )
+
+    def action_copy_answer(self) -> None:
+        answer = self.message_list.last_answer()
+        if answer is None or not answer.text.strip():
+            self._tell("There is no answer to copy yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(answer.text)
+        self._tell("Copied the last answer to the clipboard.")
+
+    def _tell(
+        self,
+        text: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+    ) -> None:
+        """A notice; the text is shown as is (error messages may contain brackets)."""
+        self.notify(text, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def _current_title(self) -> str:
+        return self.status_bar.title
+
+    def _show_title(self) -> None:
+        if self.session_id is None:
+            self.status_bar.title = NEW_CHAT_TITLE
+            return
+        try:
+            self.status_bar.title = self.store.get_session(self.session_id).title
+        except FiresideError:
+            self.status_bar.title = NEW_CHAT_TITLE

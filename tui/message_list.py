@@ -1,0 +1,175 @@
+"""The conversation: a scrolling list of messages, with answers streamed in as Markdown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Label, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from assistant.store import Message
+
+EMPTY_HINT = (
+    "Ask anything — your chats are saved locally\n\n"
+    "Enter sends · Ctrl+J adds a new line · Esc stops an answer"
+)
+STOPPED_NOTE = "[stopped]"
+FAILED_NOTE = "✗ failed"
+
+
+class MessageView(Vertical):
+    """One message: who wrote it, its text (Markdown for answers), and a note if it stopped.
+
+    CSS classes: ``-user`` / ``-assistant``, ``-streaming`` while an answer arrives, then
+    ``-cancelled`` or ``-error`` when it did not complete.
+    """
+
+    def __init__(
+        self,
+        role: str,
+        content: str = "",
+        *,
+        author: str | None = None,
+        status: str = "complete",
+        error: str | None = None,
+        streaming: bool = False,
+    ) -> None:
+        super().__init__(classes=f"-{role}")
+        self.role = role
+        self.author = author or ("You" if role == "user" else "Assistant")
+        self.status = status
+        self.error = error
+        self._parts: list[str] = [content] if content else []
+        self._stream: MarkdownStream | None = None
+        self.set_class(streaming, "-streaming")
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.author, classes="author")
+        if self.role == "assistant":
+            yield Markdown(self.text, classes="body")
+        else:
+            yield Static(self.text, markup=False, classes="body")
+        yield Static("", markup=False, classes="note")
+
+    def on_mount(self) -> None:
+        self._show_status()
+
+    @property
+    def text(self) -> str:
+        """The message text as received so far."""
+        return "".join(self._parts)
+
+    @property
+    def streaming(self) -> bool:
+        return self.has_class("-streaming")
+
+    async def append(self, fragment: str) -> None:
+        """Add a piece of a streaming answer (batched into the Markdown by a MarkdownStream)."""
+        if not fragment:
+            return
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.query_one(".body", Markdown))
+        self._parts.append(fragment)
+        await self._stream.write(fragment)
+        if len(self._parts) == 1:
+            self._show_status()
+
+    async def finish(
+        self, status: str, content: str | None = None, error: str | None = None
+    ) -> None:
+        """End streaming; ``content`` (the saved text) wins over what was streamed."""
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self.remove_class("-streaming")
+        if content is not None and content != self.text:
+            self._parts = [content]
+            if self.role == "assistant":
+                await self.query_one(".body", Markdown).update(content)
+        self.status = status
+        if error:
+            self.error = error
+        self._show_status()
+
+    def set_author(self, author: str) -> None:
+        if author and author != self.author:
+            self.author = author
+            self.query_one(".author", Label).update(author)
+
+    def mark_failed(self, error: str) -> None:
+        """Show that this answer failed (the worker may still finish it)."""
+        self.status = "error"
+        self.error = error
+        self._show_status()
+
+    def _show_status(self) -> None:
+        note = self.query_one(".note", Static)
+        self.set_class(self.status == "cancelled", "-cancelled")
+        self.set_class(self.status == "error", "-error")
+        if self.status == "cancelled":
+            text = STOPPED_NOTE
+        elif self.status == "error":
+            text = f"{FAILED_NOTE}: {self.error}" if self.error else FAILED_NOTE
+        elif self.streaming and not self._parts:
+            text = "…"
+        else:
+            text = ""
+        note.update(text)
+        note.display = bool(text)
+
+
+class MessageList(VerticalScroll):
+    """The messages of the current chat, newest at the bottom (kept in view while streaming)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(EMPTY_HINT, id="empty-hint", markup=False)
+        # Fills the space below short chats, so they start at the top while the list stays
+        # anchored to the bottom (an anchored list bottom-aligns content that fits).
+        yield Static(id="spacer")
+
+    def on_mount(self) -> None:
+        self._show_empty(True)
+        self.anchor()
+
+    def _show_empty(self, empty: bool) -> None:
+        self.query_one("#empty-hint").display = empty
+        self.query_one("#spacer").display = not empty
+
+    @property
+    def views(self) -> list[MessageView]:
+        return list(self.query_children(MessageView))
+
+    def last_answer(self) -> MessageView | None:
+        """The newest assistant message on screen, if any."""
+        answers = [v for v in self.views if v.role == "assistant"]
+        return answers[-1] if answers else None
+
+    async def add(self, view: MessageView) -> None:
+        self._show_empty(False)
+        await self.mount(view, before="#spacer")
+        self.anchor()
+
+    async def clear(self) -> None:
+        await self.query_children(MessageView).remove()
+        self._show_empty(True)
+
+    async def show_history(self, messages: Sequence[Message]) -> None:
+        """Replace the list with a stored conversation (stopped and failed answers marked)."""
+        await self.clear()
+        views = [
+            MessageView(
+                m.role,
+                m.content,
+                author=(m.model or "Assistant") if m.role == "assistant" else None,
+                status=m.status,
+            )
+            for m in messages
+            if m.role in ("user", "assistant")
+        ]
+        if views:
+            self._show_empty(False)
+            await self.mount_all(views, before="#spacer")
+        self.scroll_end(animate=False)
+        self.anchor()

@@ -1,0 +1,66 @@
+"""The bottom line: model, what is happening, speed of the last answer, and the chat's title."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.css.query import NoMatches
+from textual.reactive import reactive
+from textual.widgets import Label
+
+# Kinds of state; each is a CSS class (``-ready`` …) on the state label.
+LOADING, READY, BUSY, FAILED = "loading", "ready", "busy", "failed"
+_KINDS = (LOADING, READY, BUSY, FAILED)
+
+
+class StatusBar(Horizontal):
+    """Shows ``● model  state  tok/s  title``; assign the reactives to update it."""
+
+    model: reactive[str] = reactive("…")
+    state: reactive[str] = reactive("ready")
+    kind: reactive[str] = reactive(READY)
+    speed: reactive[float | None] = reactive(None)
+    title: reactive[str] = reactive("New chat")
+
+    def compose(self) -> ComposeResult:
+        yield Label(id="model", markup=False)
+        yield Label(id="state", markup=False)
+        yield Label(id="speed", markup=False)
+        yield Label(id="title", markup=False)
+
+    def on_mount(self) -> None:
+        self._paint()
+
+    def set_state(self, text: str, kind: str) -> None:
+        self.state = text
+        self.kind = kind
+
+    def watch_model(self) -> None:
+        self._paint()
+
+    def watch_state(self) -> None:
+        self._paint()
+
+    def watch_kind(self) -> None:
+        self._paint()
+
+    def watch_speed(self) -> None:
+        self._paint()
+
+    def watch_title(self) -> None:
+        self._paint()
+
+    def _paint(self) -> None:
+        try:
+            model = self.query_one("#model", Label)
+        except NoMatches:  # not composed yet; on_mount paints
+            return
+        model.update(f"● {self.model}")
+        state = self.query_one("#state", Label)
+        state.update(self.state)
+        for kind in _KINDS:
+            state.set_class(kind == self.kind, f"-{kind}")
+        speed = self.query_one("#speed", Label)
+        speed.update(f"{self.speed:.1f} tok/s" if self.speed else "")
+        speed.display = bool(self.speed)
+        self.query_one("#title", Label).update(self.title)
