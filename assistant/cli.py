@@ -54,6 +54,8 @@ def main_callback(
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"model": model}
         return
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise fail('the chat TUI needs a terminal; for scripts use: fireside chat "question"')
     from assistant.config import load_settings
     from tui.app import run_tui
 
