@@ -7,15 +7,47 @@ with one line naming the file and the problem.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant.errors import ConfigError
 from assistant.paths import get_paths
+
+_PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+class HostedProviderConfig(BaseModel):
+    """One hosted model endpoint: a ``[providers.NAME]`` table in ``config.toml``.
+
+    ``kind`` picks the API: ``openai`` (any OpenAI-compatible endpoint: OpenAI, OpenRouter,
+    Groq, a local llama.cpp/Ollama/vLLM server), ``anthropic`` or ``gemini``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["openai", "anthropic", "gemini"]
+    model: str = Field(min_length=1, description="Model name the endpoint knows.")
+    base_url: str | None = Field(
+        default=None, description="API base URL; empty: the vendor's public endpoint."
+    )
+    key: str | None = Field(
+        default=None,
+        description="Name of the API key (`fireside keys set NAME`); empty: the provider's "
+        'name; "" for endpoints that need no key (a local server).',
+    )
+    models: list[str] = Field(default_factory=list, description="Other models to offer.")
+    context_size: int = Field(default=32768, ge=256, description="Context window in tokens.")
+    timeout: float = Field(default=60.0, gt=0, description="Seconds to wait for data.")
+    deadline: float = Field(
+        default=90.0, gt=0, description="Seconds a request may take including its retries."
+    )
+    max_retries: int = Field(default=3, ge=0, le=10, description="Retries on 429/5xx.")
+    stream: bool = Field(default=True, description="Stream the answer (SSE).")
 
 
 class Settings(BaseSettings):
@@ -44,6 +76,32 @@ class Settings(BaseSettings):
         default=None, description="System prompt; empty: the packaged default."
     )
     theme: str = Field(default="fireside", description="TUI theme name.")
+    policy: Literal["local", "fallback", "hosted"] = Field(
+        default="local",
+        description="local: never leave the machine; fallback: local first, a hosted "
+        "provider when the local model fails or the prompt does not fit; hosted.",
+    )
+    providers: dict[str, HostedProviderConfig] = Field(
+        default_factory=dict, description="Hosted model endpoints ([providers.NAME] tables)."
+    )
+    hosted_model: str | None = Field(
+        default=None,
+        description="Hosted model for fallback/hosted turns: NAME or NAME/MODEL; empty: the "
+        "first configured provider.",
+    )
+
+    @field_validator("providers")
+    @classmethod
+    def _provider_names(
+        cls, value: dict[str, HostedProviderConfig]
+    ) -> dict[str, HostedProviderConfig]:
+        for name in value:
+            if not _PROVIDER_NAME.match(name) or name == "local":
+                raise ValueError(
+                    f"provider name {name!r} must be lower-case letters, digits, '-' or '_' "
+                    "(and not 'local')"
+                )
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,123 @@
+"""Anthropic's Messages API over httpx (no SDK).
+
+``POST {base_url}/v1/messages`` with ``stream: true``. The SSE stream is ``message_start``
+(input token usage) → per content block ``content_block_start`` / ``content_block_delta``
+(``text_delta`` pieces) / ``content_block_stop`` → ``message_delta`` (``stop_reason``, output
+tokens) → ``message_stop``, with ``ping`` events anywhere and an ``error`` event (e.g.
+``overloaded_error``) possible mid-stream. System messages go in the top-level ``system``
+field; the rest must alternate user/assistant, so consecutive same-role messages are joined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from assistant.errors import HostedError, HostedUnavailableError
+from providers._hosted import HostedProvider, StreamState, finish_reason
+from providers._http import Endpoint, SSEEvent, error_message, parse_json
+from providers.base import ChatMessage, GenerationOptions
+
+API_VERSION = "2023-06-01"
+
+
+def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]]:
+    """The system text and the alternating user/assistant turns Anthropic and Gemini want."""
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    turns: list[dict[str, str]] = []
+    for m in messages:
+        if m["role"] not in ("user", "assistant") or not m["content"]:
+            continue
+        if turns and turns[-1]["role"] == m["role"]:
+            turns[-1]["content"] += "\n\n" + m["content"]
+        else:
+            turns.append({"role": m["role"], "content": m["content"]})
+    while turns and turns[0]["role"] != "user":
+        turns.pop(0)
+    return system, turns
+
+
+class AnthropicProvider(HostedProvider):
+    kind = "anthropic"
+    default_base_url = "https://api.anthropic.com"
+
+    def _request(
+        self, messages: list[ChatMessage], options: GenerationOptions, stream: bool
+    ) -> tuple[str, dict[str, str], dict[str, Any], dict[str, str] | None]:
+        system, turns = split_messages(messages)
+        headers = {"anthropic-version": API_VERSION, "content-type": "application/json"}
+        if self._key:
+            headers["x-api-key"] = self._key
+        # Newer Claude models refuse temperature and top_p together: send temperature only.
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": options.max_tokens,
+            "messages": turns,
+            "temperature": min(options.temperature, 1.0),
+            "stream": stream,
+        }
+        if system:
+            body["system"] = system
+        return f"{self.base_url}/v1/messages", headers, body, None
+
+    @staticmethod
+    def _usage(usage: Any, state: StreamState) -> None:
+        if not isinstance(usage, dict):
+            return
+        if isinstance(usage.get("input_tokens"), int):
+            cached = sum(
+                v for k in ("cache_creation_input_tokens", "cache_read_input_tokens")
+                if isinstance(v := usage.get(k), int)
+            )
+            state.prompt_tokens = usage["input_tokens"] + cached
+        if isinstance(usage.get("output_tokens"), int):
+            state.completion_tokens = usage["output_tokens"]
+
+    def _events(
+        self, events: Iterator[SSEEvent], state: StreamState, endpoint: Endpoint
+    ) -> Iterator[str]:
+        for event in events:
+            data = parse_json(event.data)
+            if not isinstance(data, dict):
+                state.malformed += 1
+                continue
+            kind = data.get("type") or event.event
+            if kind == "content_block_delta":
+                delta = data.get("delta") or {}
+                if delta.get("type") == "text_delta" and delta.get("text"):
+                    yield delta["text"]
+            elif kind == "message_start":
+                self._usage((data.get("message") or {}).get("usage"), state)
+            elif kind == "message_delta":
+                delta = data.get("delta") or {}
+                if delta.get("stop_reason"):
+                    state.finish = finish_reason(delta["stop_reason"])
+                self._usage(data.get("usage"), state)
+            elif kind == "message_stop":
+                break
+            elif kind == "error":
+                err = data.get("error") or {}
+                message = error_message(event.data, endpoint.secret)
+                cls = (
+                    HostedUnavailableError
+                    if err.get("type") in ("overloaded_error", "api_error")
+                    else HostedError
+                )
+                raise cls(f"{self.provider} reported an error mid-answer: {message}")
+            # ping, content_block_start/stop and unknown events carry no text
+
+    def _body(self, data: Any, state: StreamState, endpoint: Endpoint) -> Iterator[str]:
+        if not isinstance(data, dict) or data.get("type") != "message":
+            raise HostedError(
+                f"{self.provider} sent an unexpected answer: "
+                f"{error_message(str(data), endpoint.secret)}"
+            )
+        self._usage(data.get("usage"), state)
+        state.finish = finish_reason(data.get("stop_reason")) or "stop"
+        text = "".join(
+            block.get("text", "")
+            for block in data.get("content") or []
+            if isinstance(block, dict) and block.get("type") == "text"
+        )
+        if text:
+            yield text

@@ -1,0 +1,92 @@
+"""Any OpenAI-compatible chat endpoint (OpenAI, OpenRouter, Groq, llama.cpp, Ollama, vLLM).
+
+``POST {base_url}/chat/completions`` with ``stream: true``; each SSE ``data:`` line is a
+``chat.completion.chunk`` whose ``choices[0].delta.content`` is the next piece, the stream
+ends with ``data: [DONE]``. Usage comes in a last chunk when the server honours
+``stream_options.include_usage``; otherwise Fireside estimates it. An ``{"error": …}`` object
+in the stream (OpenRouter does this mid-stream) ends the answer with a HostedError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from assistant.errors import HostedError
+from providers._hosted import HostedProvider, StreamState, finish_reason
+from providers._http import Endpoint, SSEEvent, error_message, parse_json
+from providers.base import ChatMessage, GenerationOptions
+
+
+class OpenAICompatProvider(HostedProvider):
+    kind = "openai"
+    default_base_url = "https://api.openai.com/v1"
+
+    def _request(
+        self, messages: list[ChatMessage], options: GenerationOptions, stream: bool
+    ) -> tuple[str, dict[str, str], dict[str, Any], dict[str, str] | None]:
+        headers = {"Accept": "text/event-stream" if stream else "application/json"}
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+            "max_tokens": options.max_tokens,
+            "temperature": options.temperature,
+            "top_p": options.top_p,
+            "stream": stream,
+        }
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        if options.seed is not None:
+            body["seed"] = options.seed
+        return f"{self.base_url}/chat/completions", headers, body, None
+
+    @staticmethod
+    def _usage(data: dict[str, Any], state: StreamState) -> None:
+        usage = data.get("usage")
+        if isinstance(usage, dict):
+            if isinstance(usage.get("prompt_tokens"), int):
+                state.prompt_tokens = usage["prompt_tokens"]
+            if isinstance(usage.get("completion_tokens"), int):
+                state.completion_tokens = usage["completion_tokens"]
+
+    def _events(
+        self, events: Iterator[SSEEvent], state: StreamState, endpoint: Endpoint
+    ) -> Iterator[str]:
+        for event in events:
+            if event.data.strip() == "[DONE]":
+                break
+            data = parse_json(event.data)
+            if not isinstance(data, dict):
+                state.malformed += 1
+                continue
+            if "error" in data:
+                raise HostedError(
+                    f"{self.provider} reported an error mid-answer: "
+                    f"{error_message(event.data, endpoint.secret)}"
+                )
+            self._usage(data, state)
+            for choice in data.get("choices") or []:
+                if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                    continue
+                delta = choice.get("delta") or {}
+                text = delta.get("content") if isinstance(delta, dict) else None
+                if isinstance(text, str) and text:
+                    yield text
+                if choice.get("finish_reason"):
+                    state.finish = finish_reason(choice["finish_reason"])
+
+    def _body(self, data: Any, state: StreamState, endpoint: Endpoint) -> Iterator[str]:
+        if not isinstance(data, dict) or not data.get("choices"):
+            raise HostedError(
+                f"{self.provider} sent an answer without choices: "
+                f"{error_message(str(data), endpoint.secret)}"
+            )
+        self._usage(data, state)
+        choice = data["choices"][0]
+        message = choice.get("message") or {}
+        state.finish = finish_reason(choice.get("finish_reason")) or "stop"
+        text = message.get("content") or ""
+        if text:
+            yield text
