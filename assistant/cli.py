@@ -88,7 +88,13 @@ def chat(
         bool, typer.Option("--json", help="Print one JSON object instead of streaming text.")
     ] = False,
     model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Path to a GGUF model file.")
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Path to a GGUF model file, or PROVIDER/MODEL for a configured hosted model "
+            "(see `fireside models list`).",
+        ),
     ] = None,
     system: Annotated[
         str | None, typer.Option("--system", help="System prompt for this answer.")
@@ -108,6 +114,7 @@ def chat(
     from assistant.config import load_settings
     from assistant.orchestrator import Orchestrator
     from assistant.store import open_store
+    from providers.router import hosted_choice
 
     piped = _read_stdin()
     if prompt is None or not prompt.strip():
@@ -116,13 +123,21 @@ def chat(
         prompt, piped = piped, None
     model = model or (ctx.obj or {}).get("model")
     try:
-        settings = load_settings(
-            model=model,
-            system_prompt=system,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            seed=seed,
-        )
+        flags = {
+            "system_prompt": system,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "seed": seed,
+        }
+        settings = load_settings(**flags)
+        choice = hosted_choice(settings, model)
+        if choice is None:
+            settings = load_settings(model=model, **flags)
+        else:
+            # An explicit PROVIDER/MODEL sends this chat to that hosted model.
+            settings = settings.model_copy(
+                update={"policy": "hosted", "hosted_model": "/".join(choice)}
+            )
         store = open_store()
         if session is not None:
             session = store.resolve_session_id(session)
@@ -207,11 +222,13 @@ def _stream_turn(
 
 def _register_subcommands() -> None:
     from assistant.cli_keys import keys_app
+    from assistant.cli_models import models_app
     from assistant.cli_sessions import sessions_app
     from assistant.doctor import doctor
 
     app.add_typer(sessions_app, name="sessions")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(models_app, name="models")
     app.command()(doctor)
 
 

@@ -11,7 +11,13 @@ from typing import Annotated
 import typer
 
 from assistant.errors import FiresideError
-from assistant.render import STATUS_MARKS, message_stats, session_dict, session_markdown
+from assistant.render import (
+    STATUS_MARKS,
+    message_stats,
+    session_dict,
+    session_markdown,
+    session_totals,
+)
 
 sessions_app = typer.Typer(
     help="List, show, delete and export saved chat sessions.",
@@ -77,6 +83,9 @@ def show_session(
         typer.echo(message.content)
         if message.role == "assistant" and (stats := message_stats(message)):
             typer.secho(f"  ({stats})", dim=True)
+    if any(m.role == "assistant" for m in messages):
+        typer.echo("")
+        typer.secho(f"Total: {session_totals(messages)}", dim=True)
 
 
 @sessions_app.command("delete")

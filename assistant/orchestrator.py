@@ -74,9 +74,10 @@ class Orchestrator:
         with self._provider_lock:
             if self._provider is None:
                 if self._factory is None:
-                    from providers.models import local_provider
+                    # The local provider, or a router when hosted providers are configured.
+                    from providers.router import provider_for
 
-                    self._provider = local_provider(self.settings)
+                    self._provider = provider_for(self.settings)
                 else:
                     self._provider = self._factory(self.settings)
             return self._provider
@@ -120,6 +121,10 @@ class Orchestrator:
             if m.role in ("user", "assistant") and m.content
         ]
 
+    def _reserve(self, n_ctx: int) -> int:
+        """Tokens kept free for the answer."""
+        return min(self.settings.max_tokens, max(64, n_ctx // 4))
+
     def fit_prompt(self, history: list[ChatMessage]) -> FittedPrompt:
         """System prompt + as much recent history as fits, leaving room for the answer.
 
@@ -128,7 +133,7 @@ class Orchestrator:
         """
         provider = self.provider
         n_ctx = provider.context_size
-        reserve = min(self.settings.max_tokens, max(64, n_ctx // 4))
+        reserve = self._reserve(n_ctx)
         system: ChatMessage = {"role": "system", "content": self.system_prompt()}
         kept = list(history)
         dropped = 0
@@ -182,10 +187,18 @@ class Orchestrator:
         if not provider.loaded:
             yield StatusEvent(f"loading {provider.name}…")
             provider.load()
+        history = self._history(self.store.messages(session_id))
+        route = getattr(provider, "route", None)
+        if route is not None:
+            # A router picks the provider for this turn (local, or hosted by policy).
+            system: ChatMessage = {"role": "system", "content": self.system_prompt()}
+            route([system, *history], self._reserve)
+        for text in _notes(provider):
+            yield StatusEvent(text)
         note = getattr(provider, "template_note", None)
         if note:
             yield StatusEvent(note)
-        fitted = self.fit_prompt(self._history(self.store.messages(session_id)))
+        fitted = self.fit_prompt(history)
         if fitted.dropped:
             yield StatusEvent(
                 f"dropped the {fitted.dropped} oldest message(s) to fit the "
@@ -212,6 +225,8 @@ class Orchestrator:
         first: float | None = None
         try:
             for item in provider.stream(fitted.messages, options, cancel):
+                for text in _notes(provider):
+                    yield StatusEvent(text)
                 if isinstance(item, Finish):
                     finish = item
                     continue
@@ -230,6 +245,8 @@ class Orchestrator:
         if cancel.is_set() and status == "complete":
             status = "cancelled"
         done = self._save_answer(session_id, pieces, status, finish, fitted, start, first)
+        for text in _notes(provider):
+            yield StatusEvent(text)
         if error:
             yield ErrorEvent(error + (" (partial answer saved)" if pieces else ""))
         yield done
@@ -257,7 +274,10 @@ class Orchestrator:
             total_ms=round((end - start) * 1000, 2),
         )
         reason = "cancelled" if status == "cancelled" else (finish.reason if finish else None)
-        model = self.provider.name
+        provider = self.provider
+        model = provider.name
+        cost_of = getattr(provider, "cost", None)
+        cost = cost_of(prompt_tokens, completion) if cost_of is not None else None
         message_id = self.store.add_message(
             session_id,
             "assistant",
@@ -270,6 +290,8 @@ class Orchestrator:
             ttft_ms=timings.ttft_ms,
             tokens_per_s=timings.tokens_per_s,
             total_ms=timings.total_ms,
+            provider=getattr(provider, "hosted_provider", None) or "local",
+            cost_usd=cost,
         )
         return MessageDoneEvent(
             message_id=message_id,
@@ -281,3 +303,9 @@ class Orchestrator:
             usage=Usage(prompt_tokens, completion),
             timings=timings,
         )
+
+
+def _notes(provider: Provider) -> list[str]:
+    """Notices a provider gathered for the user (a router: "sending this turn to …")."""
+    take = getattr(provider, "take_notes", None)
+    return list(take()) if take is not None else []

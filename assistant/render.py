@@ -27,7 +27,32 @@ def message_stats(message: Message) -> str:
         parts.append(f"{message.tokens_per_s:.1f} tok/s")
     if message.ttft_ms is not None:
         parts.append(f"first token {message.ttft_ms:.0f} ms")
+    if message.provider and message.provider != "local":
+        parts.append("hosted")
+    if message.cost_usd is not None:
+        parts.append(format_cost(message.cost_usd))
     return ", ".join(parts)
+
+
+def format_cost(usd: float) -> str:
+    """``$1.23``, ``$0.0123``, or ``<$0.0001`` for tiny amounts."""
+    if usd >= 1:
+        return f"${usd:.2f}"
+    if usd == 0:
+        return "$0"
+    return "<$0.0001" if usd < 0.0001 else f"${usd:.4f}"
+
+
+def session_totals(messages: list[Message]) -> str:
+    """Tokens of the whole session, and the hosted cost when any answer had one."""
+    answers = [m for m in messages if m.role == "assistant"]
+    prompt = sum(m.prompt_tokens or 0 for m in answers)
+    completion = sum(m.completion_tokens or 0 for m in answers)
+    text = f"{prompt} prompt + {completion} answer tokens"
+    costs = [m.cost_usd for m in answers if m.cost_usd is not None]
+    if costs:
+        text += f", hosted cost {format_cost(sum(costs))}"
+    return text
 
 
 def session_markdown(session: Session, messages: list[Message]) -> str:

@@ -220,10 +220,11 @@ class RouterProvider:
             else:
                 self._active = local
 
-    def route(self, messages: list[ChatMessage], reserve: int) -> None:
+    def route(self, messages: list[ChatMessage], reserve: Callable[[int], int]) -> None:
         """Pick the provider for a turn whose full prompt is ``messages``; a hosted pick adds
         a notice saying so. Fallback goes hosted when the local model cannot load or the
-        prompt does not fit its context with ``reserve`` tokens left for the answer."""
+        prompt does not fit its context with ``reserve(context_size)`` tokens left for the
+        answer."""
         with self._lock:
             if self.policy == "hosted":
                 self._use_hosted(None)
@@ -235,7 +236,7 @@ class RouterProvider:
             self._active = local
             if self.policy == "fallback":
                 tokens = local.count_tokens(messages)
-                if tokens + reserve > local.context_size:
+                if tokens + reserve(local.context_size) > local.context_size:
                     self._use_hosted(
                         f"the prompt ({tokens} tokens) does not fit the local model's "
                         f"{local.context_size}-token context"

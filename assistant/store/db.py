@@ -50,6 +50,8 @@ class Message:
     tokens_per_s: float | None
     total_ms: float | None
     created_at: str
+    provider: str | None = None  # "local" or a hosted [providers.NAME]; None before v3
+    cost_usd: float | None = None  # hosted answers with a known price
 
 
 def _now() -> str:
@@ -225,16 +227,19 @@ class Store:
         ttft_ms: float | None = None,
         tokens_per_s: float | None = None,
         total_ms: float | None = None,
+        provider: str | None = None,
+        cost_usd: float | None = None,
     ) -> int:
         now = _now()
         with self._tx() as db:
             cursor = db.execute(
                 "INSERT INTO messages (session_id, role, content, model, status, finish_reason,"
-                " prompt_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " prompt_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at,"
+                " provider, cost_usd)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session_id, role, content, model, status, finish_reason, prompt_tokens,
-                    completion_tokens, ttft_ms, tokens_per_s, total_ms, now,
+                    completion_tokens, ttft_ms, tokens_per_s, total_ms, now, provider, cost_usd,
                 ),
             )
             db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
@@ -245,7 +250,8 @@ class Store:
         with self._tx() as db:
             rows = db.execute(
                 "SELECT id, session_id, role, content, model, status, finish_reason,"
-                " prompt_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at"
+                " prompt_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at,"
+                " provider, cost_usd"
                 " FROM messages WHERE session_id = ? ORDER BY id",
                 (full,),
             ).fetchall()
@@ -260,7 +266,7 @@ class Store:
             rows = db.execute(
                 "SELECT m.id, m.session_id, m.role, m.content, m.model, m.status,"
                 " m.finish_reason, m.prompt_tokens, m.completion_tokens, m.ttft_ms,"
-                " m.tokens_per_s, m.total_ms, m.created_at"
+                " m.tokens_per_s, m.total_ms, m.created_at, m.provider, m.cost_usd"
                 " FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"
                 " WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
                 (quoted, limit),

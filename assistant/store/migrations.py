@@ -46,7 +46,15 @@ def _m002_message_search(db: sqlite_utils.Database) -> None:
     db["messages"].enable_fts(["content"], create_triggers=True, tokenize="porter")
 
 
+def _m003_message_cost(db: sqlite_utils.Database) -> None:
+    # Which provider answered ("local" or a [providers.NAME] name) and what it cost (USD,
+    # NULL when the price is unknown or the model is local).
+    db["messages"].add_column("provider", str)
+    db["messages"].add_column("cost_usd", float)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial,
     _m002_message_search,
+    _m003_message_cost,
 ]
