@@ -279,6 +279,12 @@ class HostedHTTP:
             except httpx.HTTPError as exc:
                 host = httpx.URL(url).host
                 reason = scrub(str(exc) or type(exc).__name__, endpoint.secret)
+                if _is_dns_failure(reason):
+                    # Offline or a mistyped host: retrying cannot help.
+                    raise HostedUnavailableError(
+                        f"cannot resolve {host} for {endpoint.provider} ({reason}); are you "
+                        "offline, or is base_url mistyped?"
+                    ) from None
                 error = HostedUnavailableError(
                     f"cannot reach {endpoint.provider} at {host} ({reason}); check base_url "
                     "and the network"
@@ -308,6 +314,20 @@ class HostedHTTP:
                 raise error
             if self._sleep(delay, cancel):
                 raise Cancelled
+
+
+def _is_dns_failure(reason: str) -> bool:
+    lowered = reason.lower()
+    return any(
+        marker in lowered
+        for marker in (
+            "name or service not known",
+            "temporary failure in name resolution",
+            "nodename nor servname",
+            "no address associated with hostname",
+            "getaddrinfo failed",
+        )
+    )
 
 
 def read_lines(response: httpx.Response, endpoint: Endpoint, timeout: float) -> Iterator[str]:

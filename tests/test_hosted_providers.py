@@ -246,6 +246,18 @@ def test_openai_endpoint_down_is_retried_then_reported() -> None:
     assert len(sleeps.waits) == 1
 
 
+def test_dns_failure_is_reported_at_once_without_retries() -> None:
+    def offline(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno -3] Temporary failure in name resolution")
+
+    rec = Recorder(offline)
+    sleeps = Sleeps()
+    _, _, error = run(make("openai", rec, sleeps, base_url="https://api.example.test/v1"))
+    assert isinstance(error, HostedUnavailableError)
+    assert "cannot resolve api.example.test" in str(error) and "offline" in str(error)
+    assert len(rec.requests) == 1 and sleeps.waits == []
+
+
 def test_openai_non_streaming() -> None:
     rec = Recorder(json_response(200, {
         "id": "c", "object": "chat.completion", "model": "gpt-4o-mini",
