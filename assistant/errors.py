@@ -72,5 +72,9 @@ class HostedUnavailableError(HostedError):
     """The endpoint cannot be reached, timed out, or kept failing with 5xx."""
 
 
+class HostedDeclinedError(ProviderError):
+    """The user declined sending a fallback turn to a hosted model."""
+
+
 class UnknownModelError(HostedError):
     """The endpoint does not know the configured model name."""

@@ -11,17 +11,18 @@ counts are those of the provider answering the current turn, so the saved messag
 ``model`` is ``provider/model`` for a hosted answer. Notices for the user ("sending this turn
 to …") are collected for :meth:`take_notes`, which the orchestrator turns into status events.
 
-Exports :class:`RouterProvider`, :func:`provider_for`, :func:`hosted_provider`,
-:func:`resolve_hosted` and :func:`hosted_choice`.
+Exports :class:`RouterProvider`, :class:`HostedPreview`, :func:`provider_for`,
+:func:`hosted_provider`, :func:`resolve_hosted` and :func:`hosted_choice`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import ConfigError, FiresideError
+from assistant.errors import ConfigError, FiresideError, HostedDeclinedError
 from providers.base import ChatMessage, Finish, GenerationOptions, Provider
 
 if TYPE_CHECKING:
@@ -31,6 +32,17 @@ if TYPE_CHECKING:
     from providers._hosted import HostedProvider
 
 POLICIES = ("local", "fallback", "hosted")
+
+
+@dataclass(frozen=True)
+class HostedPreview:
+    """What a fallback turn would send to a hosted model (for an ask-before-sending dialog)."""
+
+    model: str  # "provider/model"
+    reason: str  # why the local model is not answering
+    messages: int
+    characters: int
+    estimated_tokens: int
 
 
 def hosted_provider(
@@ -127,6 +139,9 @@ class RouterProvider:
         self._active: Provider | None = None
         self._notes: list[str] = []
         self._lock = threading.RLock()
+        self.confirm: Callable[[HostedPreview], bool] | None = None
+        """Asked before a *fallback* turn goes hosted; returning False keeps it local-only
+        (the turn then fails with HostedDeclinedError). Called on the generating thread."""
 
     # -- the two candidates ----------------------------------------------------------------
 
@@ -142,9 +157,28 @@ class RouterProvider:
             self._hosted = self._hosted_factory()
         return self._hosted
 
-    def _use_hosted(self, why: str | None, *, note: bool = True) -> Provider:
+    def _use_hosted(
+        self,
+        why: str | None,
+        *,
+        note: bool = True,
+        messages: list[ChatMessage] | None = None,
+    ) -> Provider:
         hosted = self._get_hosted()
         hosted.load()  # the key lookup: MissingKeyError says how to set it
+        if self.policy == "fallback" and self.confirm is not None and messages is not None:
+            preview = HostedPreview(
+                model=hosted.name,
+                reason=why or "policy",
+                messages=len(messages),
+                characters=sum(len(m["content"]) for m in messages),
+                estimated_tokens=hosted.count_tokens(messages),
+            )
+            if not self.confirm(preview):
+                raise HostedDeclinedError(
+                    f"not sent to {hosted.name}: sending to a hosted model was declined "
+                    f"({why})"
+                )
         self._active = hosted
         if note:
             text = f"sending this turn to {hosted.name} (hosted)"
@@ -231,7 +265,9 @@ class RouterProvider:
                 return
             local = self._try_local()
             if local is None:
-                self._use_hosted(f"the local model is unavailable ({self._local_error})")
+                self._use_hosted(
+                    f"the local model is unavailable ({self._local_error})", messages=messages
+                )
                 return
             self._active = local
             if self.policy == "fallback":
@@ -239,7 +275,8 @@ class RouterProvider:
                 if tokens + reserve(local.context_size) > local.context_size:
                     self._use_hosted(
                         f"the prompt ({tokens} tokens) does not fit the local model's "
-                        f"{local.context_size}-token context"
+                        f"{local.context_size}-token context",
+                        messages=messages,
                     )
 
     def count_tokens(self, messages: list[ChatMessage]) -> int:
@@ -284,7 +321,9 @@ class RouterProvider:
             yield Finish("cancelled", 0, 0)
             return
         with self._lock:
-            hosted = self._use_hosted(f"the local model failed ({failure})")
+            hosted = self._use_hosted(
+                f"the local model failed ({failure})", messages=messages
+            )
         yield from hosted.stream(messages, options, cancel)
 
     def take_notes(self) -> list[str]:

@@ -268,6 +268,28 @@ def test_fallback_hosted_failure_is_reported_and_the_question_kept(store: Store)
     assert saved[-1].status == "error"
 
 
+def test_fallback_asks_before_sending_and_a_refusal_sends_nothing(store: Store) -> None:
+    from providers.router import HostedPreview
+
+    rec = Recorder(event_stream(openai_chunks(["sent"])))
+    router = RouterProvider("fallback", lambda: ScriptedProvider(fail_load="no GGUF"),
+                            hosted_factory(rec))
+    previews: list[HostedPreview] = []
+    router.confirm = lambda preview: previews.append(preview) or False  # type: ignore[func-returns-value]
+    orch = orchestrator_for(load_settings(), store, router)
+    events = list(orch.run_turn("a private question"))
+    errors = [e.message for e in events if isinstance(e, ErrorEvent)]
+    assert errors and "declined" in errors[0] and "acme/gpt-4o-mini" in errors[0]
+    assert rec.requests == []
+    preview = previews[0]
+    assert preview.model == "acme/gpt-4o-mini" and preview.messages == 2
+    assert "no GGUF" in preview.reason and preview.estimated_tokens > 0
+    assert preview.characters >= len("a private question")
+    # Allowed: the turn goes hosted.
+    router.confirm = lambda preview: True
+    assert done_of(list(orch.run_turn("ok, send it"))).content == "sent"
+
+
 # -- policy hosted ---------------------------------------------------------------------------------
 
 
