@@ -22,6 +22,7 @@ from assistant.events import (
     ContextEvent,
     DoneEvent,
     ErrorEvent,
+    Event,
     MessageDoneEvent,
     StatusEvent,
     TokenEvent,
@@ -38,7 +39,7 @@ from tui.messages import (
 from tui.prompt_input import PromptInput
 from tui.session_sidebar import SessionSidebar
 from tui.status_bar import BUSY, READY, StatusBar
-from tui.turn import Turn
+from tui.turn import TokenBatcher, Turn
 
 if TYPE_CHECKING:
     from assistant.orchestrator import Orchestrator
@@ -149,6 +150,12 @@ class ChatScreen(Screen[None]):
     def _answer(self, turn: Turn) -> None:
         """Run the turn in this thread; every event is posted back to the screen."""
         worker = get_current_worker()
+        batcher = TokenBatcher()
+
+        def post(event: Event) -> None:
+            for item in batcher.feed(event):
+                self.post_message(AnswerEventReceived(turn, item))
+
         try:
             events = self.orchestrator.run_turn(
                 turn.prompt, session_id=turn.session_id, cancel=turn.cancel
@@ -156,13 +163,14 @@ class ChatScreen(Screen[None]):
             for event in events:
                 if worker.is_cancelled:
                     turn.cancel.set()
-                self.post_message(AnswerEventReceived(turn, event))
+                post(event)
         except FiresideError as exc:
-            self.post_message(AnswerEventReceived(turn, ErrorEvent(str(exc))))
+            post(ErrorEvent(str(exc)))
         except Exception as exc:  # a bug; show it instead of tearing the screen down
-            message = f"unexpected error ({type(exc).__name__}: {exc}); please report it"
-            self.post_message(AnswerEventReceived(turn, ErrorEvent(message)))
+            post(ErrorEvent(f"unexpected error ({type(exc).__name__}: {exc}); please report it"))
         finally:
+            for item in batcher.flush():
+                self.post_message(AnswerEventReceived(turn, item))
             turn.finished.set()
             self.post_message(AnswerEnded(turn))
 
@@ -172,6 +180,10 @@ class ChatScreen(Screen[None]):
             turn.session_id = event.session_id
         if turn.detached:
             return
+        if turn.session_id is None and not turn.listed:
+            # The orchestrator saved a new chat before its first event: list it now.
+            turn.listed = True
+            await self.refresh_sessions()
         view = turn.view
         if isinstance(event, TokenEvent):
             await view.append(event.text)

@@ -18,6 +18,7 @@ from tests.tui.conftest import (
 )
 from tui.app import FiresideApp
 from tui.prompt_input import PromptInput
+from tui.session_sidebar import SessionSidebar
 
 LONG_REPLY = " ".join(f"word{i}" for i in range(200))
 
@@ -71,6 +72,8 @@ async def test_escape_stops_the_answer_and_keeps_the_partial_text(
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "count")
         await wait_for(pilot, lambda: len(last_answer(pilot).text.split()) >= 3, "a few words")
+        # The new chat is listed while its first answer is still arriving.
+        assert [item.title for item in app.query_one(SessionSidebar).items] == ["count"]
         await pilot.press("escape")
         await answer_done(pilot)
 
