@@ -493,6 +493,33 @@ def test_gemini_non_streaming() -> None:
     assert rec.requests[0].url.path.endswith(":generateContent")
 
 
+class _Trickle(httpx.SyncByteStream):
+    """Delivers a body a few bytes at a time, splitting lines and UTF-8 characters."""
+
+    def __init__(self, body: bytes, size: int = 7) -> None:
+        self.body, self.size = body, size
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for start in range(0, len(self.body), self.size):
+            yield self.body[start : start + self.size]
+
+
+@pytest.mark.parametrize("kind", list(MODELS))
+def test_streams_split_at_arbitrary_byte_boundaries(kind: str) -> None:
+    pieces = ["Grüße ", "— ", "naïve ", "café"]
+    if kind == "openai":
+        body = openai_chunks(pieces)
+    elif kind == "anthropic":
+        body = sse(*anthropic_stream(pieces))
+    else:
+        body = sse(*[(None, r) for r in gemini_records(pieces)])
+    body = body.replace(b"\n", b"\r\n")  # CRLF line endings are allowed too
+    rec = Recorder(httpx.Response(200, stream=_Trickle(body)))
+    got, finish, error = run(make(kind, rec))
+    assert error is None and finish is not None
+    assert "".join(got) == "".join(pieces)
+
+
 # -- nothing leaks the key ---------------------------------------------------------------
 
 

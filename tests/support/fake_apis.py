@@ -16,11 +16,11 @@ def sse(*events: tuple[str | None, Any]) -> bytes:
     JSON-encoded."""
     out = []
     for name, data in events:
-        text = data if isinstance(data, str) else json.dumps(data)
+        text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
         lines = [f"event: {name}"] if name else []
         lines += [f"data: {line}" for line in text.split("\n")]
         out.append("\n".join(lines) + "\n\n")
-    return "".join(out).encode()
+    return "".join(out).encode("utf-8")
 
 
 class BreakingStream(httpx.SyncByteStream):
