@@ -210,10 +210,11 @@ class HostedProvider:
                 note = f"{self.provider}: skipped {state.malformed} malformed stream event(s)"
                 log.warning(note)
                 self._notes.append(note)
-        if streaming and not cancelled and not state.pieces and state.malformed:
+        if streaming and not cancelled and not state.pieces and state.finish is None:
+            what = "only malformed stream events" if state.malformed else "no answer events"
             raise HostedError(
-                f"{self.provider} sent only malformed stream events; is base_url an "
-                f"{self.kind} API?"
+                f"{self.provider} sent {what}; is {self.base_url} an {self.kind} API "
+                "endpoint?"
             )
         prompt = state.prompt_tokens
         if prompt is None:

@@ -149,6 +149,14 @@ def test_openai_only_garbage_is_an_error() -> None:
     assert isinstance(error, HostedError) and "malformed" in str(error)
 
 
+def test_a_page_that_is_not_an_event_stream_is_an_error() -> None:
+    page = httpx.Response(200, headers={"content-type": "text/html"},
+                          content=b"<html><body>Sign in to the Wi-Fi</body></html>")
+    _, _, error = run(make("anthropic", Recorder(page), base_url="http://portal.test"))
+    assert isinstance(error, HostedError)
+    assert "no answer events" in str(error) and "http://portal.test" in str(error)
+
+
 def test_openai_error_object_mid_stream_keeps_the_partial_answer() -> None:
     body = openai_chunks(["partial "]).split(b"data: {\"id\": \"chatcmpl-1\", \"object\": "
                                              b"\"chat.completion.chunk\", \"model\": "
