@@ -52,15 +52,22 @@ class FiresideApp(App[None]):
         return self.chat
 
     def _use_theme(self, name: str) -> None:
+        """Use a Textual theme, or one packaged in data/themes (unknown: the default)."""
+        self._theme_problem: str | None = None
         if name in self.available_themes:
             self.theme = name
             return
-        theme = load_theme(name) or load_theme(DEFAULT_THEME)
+        theme = load_theme(name)
+        if theme is None:
+            self._theme_problem = f"There is no theme {name!r}; using {DEFAULT_THEME!r}."
+            theme = load_theme(DEFAULT_THEME)
         if theme is not None:
             self.register_theme(theme)
             self.theme = theme.name
 
     def on_mount(self) -> None:
+        if self._theme_problem:
+            self.notify(self._theme_problem, severity="warning", markup=False)
         if self._warm_up:
             self.chat.set_model_state("loading model…", LOADING)
             self.call_after_refresh(self._load_model)

@@ -59,6 +59,8 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+y", "copy_answer", "Copy answer"),
         Binding("escape", "cancel_answer", "Stop"),
     ]
+    # Narrow terminals start with the sidebar hidden (Ctrl+B shows it).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
 
     def __init__(self, orchestrator: Orchestrator, session_id: str | None = None) -> None:
         super().__init__()
@@ -188,8 +190,11 @@ class ChatScreen(Screen[None]):
         if isinstance(event, TokenEvent):
             await view.append(event.text)
         elif isinstance(event, StatusEvent):
+            # Shown in the status bar while it applies, and as a notice so it is not missed
+            # (history trimmed, a turn routed elsewhere…).
             if not turn.stopping:
                 self.status_bar.set_state(event.text, BUSY)
+            self._tell(event.text, timeout=4)
         elif isinstance(event, ContextEvent):
             if not turn.stopping:
                 self.status_bar.set_state("answering…", BUSY)

@@ -174,3 +174,16 @@ async def test_ctrl_y_copies_the_last_answer(orchestrator: Orchestrator) -> None
         await pilot.press("ctrl+y")
         assert app.clipboard == "Hello there, I am scripted."
         assert any("Copied" in n for n in notices(pilot))
+
+
+async def test_status_events_are_shown(orchestrator_for: OrchestratorFor) -> None:
+    # A short context makes the orchestrator drop old messages and say so.
+    provider = ScriptedProvider(["a reply"], context_size=256)
+    app = FiresideApp(orchestrator_for(provider), warm_up=False)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(3):
+            app.query_one(PromptInput).insert(" ".join(["word"] * 60))
+            await pilot.press("enter")
+            await answer_done(pilot)
+        assert any("dropped the" in n for n in notices(pilot))
+        assert chat(pilot).status_bar.state == "ready"

@@ -214,3 +214,16 @@ async def test_switching_chats_mid_answer_stops_it_and_keeps_the_new_chat_clean(
         answer = store.messages(new.id)[-1]
         assert answer.status == "cancelled" and reply.startswith(answer.content)
         assert "long one" in sidebar_titles(app)
+
+
+async def test_a_narrow_terminal_starts_with_the_sidebar_hidden(
+    orchestrator: Orchestrator,
+) -> None:
+    app = FiresideApp(orchestrator, warm_up=False)
+    async with app.run_test(size=(70, 24)) as pilot:
+        sidebar = app.query_one(SessionSidebar)
+        assert not sidebar.display
+        await pilot.press("ctrl+b")
+        assert sidebar.display
+        await pilot.press("ctrl+b")
+        assert not sidebar.display
