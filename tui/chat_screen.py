@@ -133,19 +133,19 @@ class ChatScreen(Screen[None]):
     async def on_prompt_submitted(self, message: PromptSubmitted) -> None:
         message.stop()
         if self.answering:
+            prompt = self.query_one(PromptInput)
+            if not prompt.text.strip():  # cleared by a burst of keys: give the text back
+                prompt.text = message.text
             self._tell("Still answering — press Esc to stop it first.", severity="warning")
             return
-        prompt = self.query_one(PromptInput)
-        prompt.clear()
         await self.message_list.add(MessageView("user", message.text))
         model = self.status_bar.model
         view = MessageView("assistant", author=None if model == "…" else model, streaming=True)
         await self.message_list.add(view)
         turn = Turn(message.text, self.session_id, view)
-        self._turn = turn
+        self._set_turn(turn)
         self._live_turns.add(turn)
         self.status_bar.set_state("answering…", BUSY)
-        self.refresh_bindings()
         self._answer(turn)
 
     @work(thread=True, exclusive=True, group="answer")
@@ -218,12 +218,18 @@ class ChatScreen(Screen[None]):
             status = "error" if turn.error else "cancelled" if turn.stopping else "complete"
             await turn.view.finish(status, error=turn.error)
         if self._turn is turn:
-            self._turn = None
+            self._set_turn(None)
         if self.session_id is None and turn.session_id is not None:
             self.session_id = turn.session_id
         self._show_idle_state()
         self._show_title()
         await self.refresh_sessions()
+        self.refresh_bindings()
+
+    def _set_turn(self, turn: Turn | None) -> None:
+        """Make ``turn`` the running answer (None: no answer is running)."""
+        self._turn = turn
+        self.query_one(PromptInput).busy = turn is not None
         self.refresh_bindings()
 
     def action_cancel_answer(self) -> None:
@@ -245,7 +251,7 @@ class ChatScreen(Screen[None]):
             return
         turn.cancel.set()
         turn.detached = True
-        self._turn = None
+        self._set_turn(None)
         await turn.view.finish("cancelled")
         self._show_idle_state()
 

@@ -14,6 +14,8 @@ PLACEHOLDER = "Ask anything…  (Enter sends, Ctrl+J new line)"
 # Keys the chat screen uses (delete the chat, copy the answer); the prompt leaves them alone,
 # so they reach the screen without priority bindings (which would reorder the footer).
 SCREEN_KEYS = frozenset({"ctrl+d", "ctrl+y"})
+# Keys that add a new line (Shift+Enter only where the terminal reports it).
+NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter"})
 
 
 def _text_area_bindings(without: frozenset[str]) -> list[BindingType]:
@@ -23,12 +25,9 @@ def _text_area_bindings(without: frozenset[str]) -> list[BindingType]:
 
 
 class PromptInput(TextArea, inherit_bindings=False):
-    """Posts :class:`PromptSubmitted` on Enter; the screen clears it once the prompt is taken."""
+    """Posts :class:`PromptSubmitted` on Enter, and clears itself unless ``busy``."""
 
-    BINDINGS = [
-        *_text_area_bindings(without=SCREEN_KEYS),
-        Binding("ctrl+j,shift+enter", "newline", "New line", show=False),
-    ]
+    BINDINGS = _text_area_bindings(without=SCREEN_KEYS)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
@@ -40,16 +39,25 @@ class PromptInput(TextArea, inherit_bindings=False):
             placeholder=PLACEHOLDER,
             compact=True,
         )
+        self.busy = False
+        """Set while an answer runs: Enter then leaves the text in place."""
 
     async def _on_key(self, event: events.Key) -> None:
+        # Handled here, not through bindings: a binding's action runs later, so in a fast
+        # burst of keys the text typed after Ctrl+J would land before the new line.
         if event.key == "enter":
             event.stop()
             event.prevent_default()
-            if self.text.strip():
-                self.post_message(PromptSubmitted(self.text.strip()))
+            text = self.text.strip()
+            if text:
+                if not self.busy:
+                    self.clear()  # now, so keys typed right after Enter start a new prompt
+                self.post_message(PromptSubmitted(text))
+            return
+        if event.key in NEWLINE_KEYS:
+            event.stop()
+            event.prevent_default()
+            start, end = self.selection
+            self.replace("\n", start, end, maintain_selection_offset=False)
             return
         await super()._on_key(event)
-
-    def action_newline(self) -> None:
-        start, end = self.selection
-        self.replace("\n", start, end, maintain_selection_offset=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual import events
+
 from assistant.orchestrator import Orchestrator
 from assistant.store import Store
 from tests.support.scripted import ScriptedProvider
@@ -187,3 +189,16 @@ async def test_status_events_are_shown(orchestrator_for: OrchestratorFor) -> Non
             await answer_done(pilot)
         assert any("dropped the" in n for n in notices(pilot))
         assert chat(pilot).status_bar.state == "ready"
+
+
+async def test_a_burst_of_keys_keeps_their_order(orchestrator: Orchestrator) -> None:
+    # Keys read from the terminal in one go arrive together; nothing may be reordered or lost.
+    app = FiresideApp(orchestrator, warm_up=False)
+    async with app.run_test(size=SIZE) as pilot:
+        burst = [("a", "a"), ("ctrl+j", None), ("b", "b"), ("enter", None)]
+        burst += [(c, c) for c in "next"]
+        for key, char in burst:
+            app.post_message(events.Key(key, char))
+        await answer_done(pilot)
+        assert views(pilot)[0].text == "a\nb"
+        assert app.query_one(PromptInput).text == "next"
