@@ -112,12 +112,19 @@ class FiresideApp(App[None]):
 
 
 def run_tui(settings: Settings, session_id: str | None = None) -> None:
-    """Run the chat TUI until the user quits (opens the store, builds the orchestrator)."""
+    """Run the chat TUI until the user quits (opens the store, builds the orchestrator).
+
+    ``session_id`` (or a unique prefix) opens that chat. Raises FiresideError before the
+    screen is taken over: StoreError when the database cannot be opened,
+    SessionNotFoundError for an unknown session.
+    """
     from assistant.orchestrator import Orchestrator
     from assistant.store import open_store
 
     store = open_store()
     try:
+        if session_id is not None:
+            session_id = store.resolve_session_id(session_id)
         orchestrator = Orchestrator(settings, store)
         try:
             app = FiresideApp(orchestrator, session_id=session_id)

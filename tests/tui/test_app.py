@@ -6,12 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from assistant.config import Settings
+from assistant.errors import SessionNotFoundError, StoreError
 from assistant.orchestrator import Orchestrator
-from assistant.store import Store
+from assistant.store import Store, open_store
 from tests.support.scripted import ScriptedProvider
 from tests.tui.conftest import SIZE, notices
-from tui.app import FiresideApp
+from tui.app import FiresideApp, run_tui
 
 
 def test_importing_the_tui_loads_no_model_libraries() -> None:
@@ -52,3 +55,29 @@ async def test_an_unknown_theme_falls_back_with_a_notice(settings: Settings, sto
         await pilot.pause()
         assert app.theme == "fireside"
         assert any("no theme 'no-such-theme'" in n for n in notices(pilot))
+
+
+def test_run_tui_rejects_an_unknown_session_before_starting(settings: Settings) -> None:
+    with pytest.raises(SessionNotFoundError):
+        run_tui(settings, session_id="nope")
+
+
+def test_run_tui_runs_the_app_and_closes_the_store(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, object] = {}
+
+    def fake_run(self: FiresideApp) -> None:
+        seen["session"] = self.chat._initial_session
+        seen["store"] = self.orchestrator.store
+
+    monkeypatch.setattr(FiresideApp, "run", fake_run)
+    store = open_store()
+    session = store.create_session("saved").id
+    store.close()
+
+    run_tui(settings, session_id=session[:5])
+
+    assert seen["session"] == session
+    with pytest.raises(StoreError):  # closed afterwards
+        seen["store"].list_sessions()  # type: ignore[attr-defined]
