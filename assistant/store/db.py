@@ -95,10 +95,14 @@ class Store:
     # -- plumbing -------------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite_utils.Database]:
+    def _tx(self, write: bool = False) -> Iterator[sqlite_utils.Database]:
+        # A write opens its transaction explicitly: sqlite-utils commits any statement that
+        # runs outside one, which would split a method into several transactions.
         with self._lock:
             try:
                 with self.db.conn:
+                    if write:
+                        self.db.conn.execute("BEGIN IMMEDIATE")
                     yield self.db
             except sqlite3.Error as exc:
                 raise _translate(exc, self.path) from None
@@ -139,7 +143,7 @@ class Store:
     def create_session(self, title: str = "New chat", model: str | None = None) -> Session:
         now = _now()
         session = Session(uuid.uuid4().hex[:12], title, model, now, now)
-        with self._tx() as db:
+        with self._tx(write=True) as db:
             db["sessions"].insert(
                 {
                     "id": session.id,
@@ -199,14 +203,14 @@ class Store:
 
     def rename_session(self, session_id: str, title: str) -> Session:
         full = self.resolve_session_id(session_id)
-        with self._tx() as db:
+        with self._tx(write=True) as db:
             title = title.strip() or "Untitled"
             db["sessions"].update(full, {"title": title, "updated_at": _now()})
         return self.get_session(full)
 
     def delete_session(self, session_id: str) -> str:
         full = self.resolve_session_id(session_id)
-        with self._tx() as db:
+        with self._tx(write=True) as db:
             db.execute("DELETE FROM messages WHERE session_id = ?", (full,))
             db.execute("DELETE FROM sessions WHERE id = ?", (full,))
         return full
@@ -231,7 +235,7 @@ class Store:
         cost_usd: float | None = None,
     ) -> int:
         now = _now()
-        with self._tx() as db:
+        with self._tx(write=True) as db:
             cursor = db.execute(
                 "INSERT INTO messages (session_id, role, content, model, status, finish_reason,"
                 " prompt_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at,"
