@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,6 +71,21 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"session database error in {path}: {text}")
 
 
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL. While another connection writes in rollback-journal mode (e.g. another
+    process creating the same new database), SQLite answers SQLITE_BUSY at once without
+    calling the busy handler, so wait here, up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 class Store:
     """Sessions and messages. Every method is one short transaction."""
 
@@ -82,7 +98,7 @@ class Store:
                 str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
             )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             self.db = sqlite_utils.Database(conn)
