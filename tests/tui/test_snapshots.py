@@ -6,6 +6,8 @@ size, a seeded store, nothing time- or id-dependent on screen, and no blinking c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -15,6 +17,8 @@ from tests.tui.conftest import SIZE, views, wait_for
 from tui.app import FiresideApp
 from tui.dialogs import RenameDialog
 from tui.prompt_input import PromptInput
+
+SnapCompare = Callable[..., bool]
 
 
 def seed_conversation(store: Store) -> str:
@@ -48,12 +52,14 @@ async def _steady(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-def test_empty_chat_screen(snap_compare, orchestrator: Orchestrator) -> None:
+def test_empty_chat_screen(snap_compare: SnapCompare, orchestrator: Orchestrator) -> None:
     app = FiresideApp(orchestrator, warm_up=False)
     assert snap_compare(app, terminal_size=SIZE, run_before=_steady)
 
 
-def test_a_conversation(snap_compare, orchestrator: Orchestrator, store: Store) -> None:
+def test_a_conversation(
+    snap_compare: SnapCompare, orchestrator: Orchestrator, store: Store
+) -> None:
     session = seed_conversation(store)
     app = FiresideApp(orchestrator, session_id=session, warm_up=False)
 
@@ -64,7 +70,7 @@ def test_a_conversation(snap_compare, orchestrator: Orchestrator, store: Store) 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_rename_dialog(snap_compare, orchestrator: Orchestrator, store: Store) -> None:
+def test_rename_dialog(snap_compare: SnapCompare, orchestrator: Orchestrator, store: Store) -> None:
     session = seed_conversation(store)
     app = FiresideApp(orchestrator, session_id=session, warm_up=False)
 
