@@ -12,7 +12,7 @@ from textual.widgets.markdown import MarkdownStream
 from assistant.store import Message
 
 EMPTY_HINT = (
-    "Ask anything — your chats are saved locally\n\n"
+    "[b $foreground]Ask anything — your chats are saved locally[/]\n\n"
     "Enter sends · Ctrl+J adds a new line · Esc stops an answer"
 )
 STOPPED_NOTE = "[stopped]"
@@ -124,7 +124,7 @@ class MessageList(VerticalScroll):
     """The messages of the current chat, newest at the bottom (kept in view while streaming)."""
 
     def compose(self) -> ComposeResult:
-        yield Static(EMPTY_HINT, id="empty-hint", markup=False)
+        yield Static(EMPTY_HINT, id="empty-hint")
         # Fills the space below short chats, so they start at the top while the list stays
         # anchored to the bottom (an anchored list bottom-aligns content that fits).
         yield Static(id="spacer")
