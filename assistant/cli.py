@@ -142,8 +142,9 @@ def chat(
         if session is not None:
             session = store.resolve_session_id(session)
         orchestrator = Orchestrator(settings, store)
-        if not as_json:
-            typer.echo(f"loading {orchestrator.model_name}…", err=True)
+        provider = orchestrator.provider  # resolves the model path: a bad one fails here
+        if not as_json and not provider.loaded:
+            typer.echo(f"loading {provider.name}…", err=True)
         orchestrator.load_model()
     except FiresideError as exc:
         raise fail(str(exc), exc.exit_code) from None

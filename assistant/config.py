@@ -53,7 +53,9 @@ class HostedProviderConfig(BaseModel):
 class Settings(BaseSettings):
     """Fireside's settings. Each field can be set in ``config.toml`` or as ``FIRESIDE_<NAME>``."""
 
-    model_config = SettingsConfigDict(env_prefix="FIRESIDE_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="FIRESIDE_", extra="ignore", env_ignore_empty=True
+    )
 
     model: str | None = Field(
         default=None,

@@ -177,3 +177,10 @@ def test_fireside_home_expands_user(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("FIRESIDE_HOME", "~/fs")
     assert get_paths().data_dir == tmp_path / "fs" / "data"
+
+
+def test_empty_env_values_mean_unset(monkeypatch) -> None:
+    monkeypatch.setenv("FIRESIDE_SEED", "")
+    monkeypatch.setenv("FIRESIDE_THREADS", "")
+    settings = load_settings()
+    assert settings.seed is None and settings.threads is None
