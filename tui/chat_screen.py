@@ -6,6 +6,7 @@ a thread worker whose events are posted back to this screen as messages, in orde
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -44,6 +45,7 @@ from tui.turn import TokenBatcher, Turn
 if TYPE_CHECKING:
     from assistant.orchestrator import Orchestrator
     from assistant.store import Store
+    from providers.router import HostedPreview
 
 NEW_CHAT_TITLE = "New chat"
 
@@ -153,6 +155,7 @@ class ChatScreen(Screen[None]):
         """Run the turn in this thread; every event is posted back to the screen."""
         worker = get_current_worker()
         batcher = TokenBatcher()
+        self._hook_hosted_confirmation(turn)
 
         def post(event: Event) -> None:
             for item in batcher.feed(event):
@@ -175,6 +178,40 @@ class ChatScreen(Screen[None]):
                 self.post_message(AnswerEventReceived(turn, item))
             turn.finished.set()
             self.post_message(AnswerEnded(turn))
+
+    def _hook_hosted_confirmation(self, turn: Turn) -> None:
+        """If the provider is a router, make it ask here before a turn goes to a hosted model."""
+        try:
+            provider = self.orchestrator.provider
+        except FiresideError:
+            return  # run_turn reports it, after saving the prompt
+        if hasattr(provider, "confirm"):
+            provider.confirm = lambda preview: self._confirm_hosted(preview, turn)
+
+    def _confirm_hosted(self, preview: HostedPreview, turn: Turn) -> bool:
+        """On the worker thread: ask (in a dialog) whether this turn may leave the machine."""
+        answered = threading.Event()
+        answer: list[bool] = []
+
+        def record(result: bool | None) -> None:
+            answer.append(bool(result))
+            answered.set()
+
+        dialog = ConfirmDialog(
+            f"Send this turn to {preview.model}?",
+            f"{preview.reason}. {preview.messages} messages (about {preview.estimated_tokens} "
+            "tokens) would leave this computer.",
+            confirm_label="Send",
+            cancel_label="Keep local",
+        )
+        try:
+            self.app.call_from_thread(self.app.push_screen, dialog, record)
+        except RuntimeError:  # the app is closing
+            return False
+        while not answered.wait(0.1):
+            if turn.cancel.is_set():
+                return False
+        return answer[0]
 
     async def on_answer_event_received(self, message: AnswerEventReceived) -> None:
         turn, event = message.turn, message.event

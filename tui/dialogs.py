@@ -53,11 +53,19 @@ class ConfirmDialog(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, question: str, detail: str = "", *, confirm_label: str = "OK") -> None:
+    def __init__(
+        self,
+        question: str,
+        detail: str = "",
+        *,
+        confirm_label: str = "OK",
+        cancel_label: str = "Cancel",
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self._question = question
         self._detail = detail
         self._confirm_label = confirm_label
+        self._cancel_label = cancel_label
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -65,7 +73,7 @@ class ConfirmDialog(ModalScreen[bool]):
             if self._detail:
                 yield Label(self._detail, classes="dialog-detail", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
+                yield Button(self._cancel_label, id="cancel")
                 yield Button(self._confirm_label, id="ok", variant="error")
 
     def on_mount(self) -> None:
