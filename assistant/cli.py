@@ -54,16 +54,11 @@ def main_callback(
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"model": model}
         return
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise fail('the chat TUI needs a terminal; for scripts use: fireside chat "question"')
-    from assistant.config import load_settings
-    from tui.app import run_tui
+    from assistant.entry import open_tui
 
-    try:
-        settings = load_settings(model=model)
-        run_tui(settings, session_id=session)
-    except FiresideError as exc:
-        raise fail(str(exc), exc.exit_code) from None
+    code = open_tui(model=model, session=session)
+    if code:
+        raise typer.Exit(code)
 
 
 def _read_stdin() -> str | None:

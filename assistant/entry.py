@@ -1,4 +1,8 @@
-"""The console-script entry point. ``fireside --version`` answers before typer loads."""
+"""The console-script entry point.
+
+``fireside --version`` and plain ``fireside`` (the TUI) skip typer and the other commands'
+imports: start-up time is most of what a user feels of them.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,33 @@ import sys
 from assistant import __version__
 
 
+def open_tui(model: str | None = None, session: str | None = None) -> int:
+    """Run the chat TUI; returns the exit code. Foreseeable problems print one line."""
+    from assistant.errors import FiresideError
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        sys.stderr.write(
+            'Error: the chat TUI needs a terminal; for scripts use: fireside chat "question"\n'
+        )
+        return 1
+    from assistant.config import load_settings
+    from tui.app import run_tui
+
+    try:
+        run_tui(load_settings(model=model), session_id=session)
+    except FiresideError as exc:
+        sys.stderr.write(f"Error: {exc}\n")
+        return exc.exit_code
+    return 0
+
+
 def main() -> None:
-    if sys.argv[1:] in (["--version"], ["-V"]):
+    args = sys.argv[1:]
+    if args in (["--version"], ["-V"]):
         sys.stdout.write(f"fireside {__version__}\n")
         return
+    if not args:
+        raise SystemExit(open_tui())
     from assistant.cli import run
 
     run()

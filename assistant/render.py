@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assistant.store import Message, Session
+if TYPE_CHECKING:
+    from assistant.store import Message, Session
+
 
 STATUS_MARKS = {"cancelled": "[stopped]", "error": "[failed]"}
 

@@ -296,8 +296,8 @@ def test_full_text_search_finds_message_text(store: Store) -> None:
 
 
 def test_wal_mode_and_busy_timeout(store: Store) -> None:
-    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == store_db.BUSY_TIMEOUT_MS
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == store_db.BUSY_TIMEOUT_MS
     # WAL is a property of the file: a fresh connection sees it too.
     conn = sqlite3.connect(store.path)
     try:
@@ -361,7 +361,7 @@ def test_opening_waits_for_another_writer_instead_of_failing(tmp_path: Path) -> 
         release.join()
         holder.close()
     try:
-        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.schema_version() == len(MIGRATIONS)
     finally:
         store.close()
@@ -494,7 +494,7 @@ def test_two_processes_opening_a_new_database_migrate_it_once(tmp_path: Path) ->
     try:
         assert sorted(s.title for s in store.list_sessions()) == ["a", "b"]
         assert all(s.message_count == 20 for s in store.list_sessions())
-        versions = store.db.execute("SELECT version FROM _migrations ORDER BY version").fetchall()
+        versions = store.conn.execute("SELECT version FROM _migrations ORDER BY version").fetchall()
         assert [v[0] for v in versions] == list(range(1, len(MIGRATIONS) + 1))
     finally:
         store.close()

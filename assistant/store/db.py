@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from assistant.errors import SessionNotFoundError, StoreError
 from assistant.store.migrations import MIGRATIONS
 
@@ -101,7 +99,7 @@ class Store:
             _enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            self.db = sqlite_utils.Database(conn)
+            self.conn = conn
             self._migrate()
         except sqlite3.Error as exc:
             raise _translate(exc, path) from None
@@ -111,21 +109,21 @@ class Store:
     # -- plumbing -------------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self, write: bool = False) -> Iterator[sqlite_utils.Database]:
-        # A write opens its transaction explicitly: sqlite-utils commits any statement that
-        # runs outside one, which would split a method into several transactions.
+    def _tx(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        # A write opens its transaction explicitly (and takes the write lock up front), so
+        # each method is one transaction however many statements it runs.
         with self._lock:
             try:
-                with self.db.conn:
+                with self.conn:
                     if write:
-                        self.db.conn.execute("BEGIN IMMEDIATE")
-                    yield self.db
+                        self.conn.execute("BEGIN IMMEDIATE")
+                    yield self.conn
             except sqlite3.Error as exc:
                 raise _translate(exc, self.path) from None
 
     def _migrate(self) -> None:
         with self._lock:
-            conn = self.db.conn
+            conn = self.conn
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute(
@@ -133,13 +131,22 @@ class Store:
                     "(version INTEGER PRIMARY KEY, applied_at TEXT)"
                 )
                 done = {row[0] for row in conn.execute("SELECT version FROM _migrations")}
-                for number, migration in enumerate(MIGRATIONS, start=1):
-                    if number not in done:
-                        migration(self.db)
-                        conn.execute(
-                            "INSERT INTO _migrations (version, applied_at) VALUES (?, ?)",
-                            (number, _now()),
-                        )
+                pending = [
+                    (number, migration)
+                    for number, migration in enumerate(MIGRATIONS, start=1)
+                    if number not in done
+                ]
+                if pending:
+                    # sqlite-utils (and what it imports) is only needed to change the schema.
+                    import sqlite_utils
+
+                    db = sqlite_utils.Database(conn)
+                for number, migration in pending:
+                    migration(db)
+                    conn.execute(
+                        "INSERT INTO _migrations (version, applied_at) VALUES (?, ?)",
+                        (number, _now()),
+                    )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -152,7 +159,7 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            self.db.conn.close()
+            self.conn.close()
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -160,14 +167,10 @@ class Store:
         now = _now()
         session = Session(uuid.uuid4().hex[:12], title, model, now, now)
         with self._tx(write=True) as db:
-            db["sessions"].insert(
-                {
-                    "id": session.id,
-                    "title": session.title,
-                    "model": session.model,
-                    "created_at": now,
-                    "updated_at": now,
-                }
+            db.execute(
+                "INSERT INTO sessions (id, title, model, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (session.id, session.title, session.model, now, now),
             )
         return session
 
@@ -221,7 +224,10 @@ class Store:
         full = self.resolve_session_id(session_id)
         with self._tx(write=True) as db:
             title = title.strip() or "Untitled"
-            db["sessions"].update(full, {"title": title, "updated_at": _now()})
+            db.execute(
+                "UPDATE sessions SET title = ?, updated_at = ? WHERE id = ?",
+                (title, _now(), full),
+            )
         return self.get_session(full)
 
     def delete_session(self, session_id: str) -> str:
