@@ -78,7 +78,7 @@ def fireside_run(orch, provider, max_tokens: int) -> tuple[float, float, int]:
     return first - start, _rate(count, first, end), count
 
 
-def first_question(model: Path, threads: int, max_tokens: int, seed: int) -> dict:
+def first_question(model: Path, threads: int | None, max_tokens: int, seed: int) -> dict:
     """TTFT of the first question after start-up: bare (load, ask) vs Fireside (load +
     warm-up while the user types, ask)."""
     import llama_cpp
@@ -90,8 +90,15 @@ def first_question(model: Path, threads: int, max_tokens: int, seed: int) -> dic
 
     system = Orchestrator(load_settings(), open_store()).system_prompt()
     messages = [{"role": "system", "content": system}, {"role": "user", "content": PROMPT}]
+    from providers.llama_cpp import thread_counts
+
+    decode_threads, batch_threads = thread_counts(threads)
     llm = llama_cpp.Llama(
-        str(model), n_ctx=4096, n_threads=threads, n_threads_batch=threads, verbose=False
+        str(model),
+        n_ctx=4096,
+        n_threads=decode_threads,
+        n_threads_batch=batch_threads,
+        verbose=False,
     )
     bare_ttft, _, _ = bare_run(llm, messages, 8, seed)
     llm.close()
@@ -150,8 +157,9 @@ def tui_first_paint(timeout: float = 20.0) -> float | None:
     return painted
 
 
-def tui_ttft(model: Path, threads: int, seed: int) -> float | None:
-    """TTFT inside the TUI (headless): Enter pressed → first token rendered on screen."""
+def tui_turn(model: Path, threads: int | None, seed: int) -> tuple[float | None, float | None]:
+    """TTFT inside the TUI (headless): Enter pressed → first token rendered on screen; and
+    the answer's tokens/s while the UI renders it (both share the 2 cores)."""
     import asyncio
 
     from assistant.config import load_settings
@@ -162,9 +170,9 @@ def tui_ttft(model: Path, threads: int, seed: int) -> float | None:
     try:
         from tui.app import FiresideApp
     except ImportError:
-        return None
+        return None, None
     provider = LlamaCppProvider(model, context_size=4096, threads=threads, probe=False)
-    settings = load_settings(temperature=0.0, seed=seed, max_tokens=32, threads=threads)
+    settings = load_settings(temperature=0.0, seed=seed, max_tokens=128, threads=threads)
     orch = Orchestrator(settings, open_store(), provider_factory=lambda _s: provider)
     app = FiresideApp(orch, warm_up=True)
     result: list[float] = []
@@ -177,19 +185,29 @@ def tui_ttft(model: Path, threads: int, seed: int) -> float | None:
             await pilot.pause(0.5)  # warm-up evaluation of the system prompt
             for ch in PROMPT:
                 await pilot.press(ch if ch != " " else "space")
+
+            async def watch() -> None:
+                # Polls the screen from the app's own loop (pilot.press returns only once
+                # the app is idle, i.e. after the answer).
+                while time.perf_counter() - start < 30:
+                    if _assistant_text(app):
+                        result.append(time.perf_counter() - start)
+                        return
+                    await asyncio.sleep(0.002)
+
+            watcher = asyncio.create_task(watch())
             start = time.perf_counter()
             await pilot.press("enter")
-            while time.perf_counter() - start < 30:
-                if _assistant_text(app):
-                    result.append(time.perf_counter() - start)
-                    break
-                await asyncio.sleep(0.002)
+            await watcher
             while app.workers and any(w.is_running for w in app.workers):
                 await pilot.pause(0.05)
 
     asyncio.run(drive())
     provider.close()
-    return result[0] if result else None
+    answers = [m for m in orch.store.messages(orch.store.list_sessions()[0].id)
+               if m.role == "assistant"]
+    rate = answers[-1].tokens_per_s if answers else None
+    return (result[0] if result else None), rate
 
 
 def _assistant_text(app) -> str:
@@ -206,7 +224,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--max-tokens", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="llama.cpp threads (default: Fireside's)"
+    )
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--no-tui", action="store_true", help="skip the TUI measurements")
@@ -218,14 +238,14 @@ def main() -> None:
     from assistant.config import load_settings
     from assistant.orchestrator import Orchestrator
     from assistant.store import open_store
-    from providers.llama_cpp import LlamaCppProvider
+    from providers.llama_cpp import LlamaCppProvider, thread_counts
     from providers.models import default_model_path
 
     model = args.model or default_model_path()
     out: dict = {
         "bench": "chat_overhead",
         "model": model.name,
-        "threads": args.threads,
+        "threads": "decode {}, prompt {}".format(*thread_counts(args.threads)),
         "max_tokens": args.max_tokens,
         "runs": args.runs,
     }
@@ -269,8 +289,9 @@ def main() -> None:
     )
     provider.close()
     if not args.no_tui:
-        ttft = tui_ttft(model, args.threads, args.seed)
+        ttft, rate = tui_turn(model, args.threads, args.seed)
         out["tui_ttft_ms"] = round(ttft * 1000, 2) if ttft is not None else None
+        out["tui_tokens_per_s"] = rate
         paint = tui_first_paint()
         out["tui_first_paint_ms"] = round(paint * 1000, 1) if paint is not None else None
     print(json.dumps(out))

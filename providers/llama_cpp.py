@@ -42,6 +42,19 @@ def _import_llama_cpp() -> Any:
     return llama_cpp
 
 
+def thread_counts(configured: int | None) -> tuple[int, int]:
+    """(decode threads, prompt-processing threads).
+
+    Prompt processing is compute-bound and uses every core. Decoding one token at a time is
+    mostly memory-bound: one core less costs little and leaves a core to the UI that renders
+    the stream. A configured count is used for both.
+    """
+    if configured:
+        return configured, configured
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1), cores
+
+
 class LlamaCppProvider:
     """A local GGUF model. Thread-safe: one generation at a time (llama.cpp is not reentrant)."""
 
@@ -92,13 +105,13 @@ class LlamaCppProvider:
                     raise ModelError(f"cannot run {self.model_path.name}: {result.message}")
             llama_cpp = _import_llama_cpp()
             self._llama_cpp = llama_cpp
-            threads = self._threads or os.cpu_count() or 1
+            threads, batch_threads = thread_counts(self._threads)
             try:
                 llm = llama_cpp.Llama(
                     model_path=str(self.model_path),
                     n_ctx=self._requested_ctx,
                     n_threads=threads,
-                    n_threads_batch=threads,
+                    n_threads_batch=batch_threads,
                     verbose=False,
                 )
             except (ValueError, RuntimeError, OSError) as exc:
@@ -113,7 +126,7 @@ class LlamaCppProvider:
                     model_path=str(self.model_path),
                     n_ctx=train_ctx,
                     n_threads=threads,
-                    n_threads_batch=threads,
+                    n_threads_batch=batch_threads,
                     verbose=False,
                 )
             self._configure_template(llm)
