@@ -18,6 +18,7 @@ from assistant.render import (
     session_markdown,
     session_totals,
 )
+from assistant.store import Message, Session
 
 sessions_app = typer.Typer(
     help="List, show, delete and export saved chat sessions.",
@@ -40,6 +41,16 @@ def _store():  # noqa: ANN202 - tiny local helper
 def _exit_for(exc: FiresideError) -> typer.Exit:
     typer.echo(f"Error: {exc}", err=True)
     return typer.Exit(exc.exit_code)
+
+
+def _load(session_id: str) -> tuple[Session, list[Message]]:
+    """The session and its messages, or a one-line error and exit."""
+    try:
+        store = _store()
+        session = store.get_session(session_id)
+        return session, store.messages(session.id)
+    except FiresideError as exc:
+        raise _exit_for(exc) from None
 
 
 @sessions_app.command("list")
@@ -69,12 +80,7 @@ def show_session(
     session_id: Annotated[str, typer.Argument(help="Session id (or a unique prefix).")],
 ) -> None:
     """Print a session's messages with their model, token counts and speed."""
-    try:
-        store = _store()
-        session = store.get_session(session_id)
-        messages = store.messages(session.id)
-    except FiresideError as exc:
-        raise _exit_for(exc) from None
+    session, messages = _load(session_id)
     typer.echo(f"{session.title}  ({session.id}, {len(messages)} messages)")
     for message in messages:
         mark = STATUS_MARKS.get(message.status, "")
@@ -116,12 +122,7 @@ def export_session(
     ] = None,
 ) -> None:
     """Export a session as Markdown or JSON."""
-    try:
-        store = _store()
-        session = store.get_session(session_id)
-        messages = store.messages(session.id)
-    except FiresideError as exc:
-        raise _exit_for(exc) from None
+    session, messages = _load(session_id)
     if fmt is ExportFormat.json:
         text = json.dumps(session_dict(session, messages), ensure_ascii=False, indent=2) + "\n"
     else:
