@@ -109,7 +109,7 @@ def chat(
     from assistant.config import load_settings
     from assistant.orchestrator import Orchestrator
     from assistant.store import open_store
-    from providers.router import hosted_choice
+    from providers.router import with_hosted_model
 
     piped = _read_stdin()
     if prompt is None or not prompt.strip():
@@ -124,15 +124,10 @@ def chat(
             "temperature": temperature,
             "seed": seed,
         }
-        settings = load_settings(**flags)
-        choice = hosted_choice(settings, model)
-        if choice is None:
-            settings = load_settings(model=model, **flags)
-        else:
-            # An explicit PROVIDER/MODEL sends this chat to that hosted model.
-            settings = settings.model_copy(
-                update={"policy": "hosted", "hosted_model": "/".join(choice)}
-            )
+        # An explicit PROVIDER/MODEL sends this chat to that hosted model.
+        settings = with_hosted_model(load_settings(**flags), model) or load_settings(
+            model=model, **flags
+        )
         store = open_store()
         if session is not None:
             session = store.resolve_session_id(session)
@@ -189,6 +184,8 @@ def _stream_turn(
                     "model": done.model,
                     "content": done.content,
                     "status": done.status,
+                    "provider": done.provider,
+                    "cost_usd": done.cost_usd,
                     "usage": {
                         "prompt_tokens": done.usage.prompt_tokens,
                         "completion_tokens": done.usage.completion_tokens,

@@ -1,4 +1,6 @@
-"""``fireside doctor``: what is configured, whether the model runs, where data lives."""
+"""``fireside doctor``: what is configured, whether the model runs, where data lives, and
+the hosted side (routing policy, each provider and where its key is set, the keyring). It
+never contacts a hosted endpoint and never prints a key's value."""
 
 from __future__ import annotations
 
@@ -6,12 +8,15 @@ import importlib.metadata
 import importlib.util
 import platform
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from assistant import __version__
 from assistant.errors import FiresideError
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
 
 # Optional pieces later features use: (import name, what for).
 OPTIONAL = [
@@ -43,6 +48,56 @@ def _line(ok: bool | None, label: str, detail: str) -> None:
     color = {True: "green", False: "red", None: None}[ok]
     typer.secho(f"[{mark}] ", fg=color, nl=False)
     typer.echo(f"{label}: {detail}")
+
+
+def _hosted_lines(settings: Settings) -> int:
+    """The routing policy, each hosted provider (kind, model, where its key is set) and the
+    keyring. Reads configuration only: no network. Returns how many lines failed."""
+    from assistant.model_catalog import key_state
+    from assistant.secrets import env_var, keyring_status
+    from providers.router import resolve_hosted
+
+    failures = 0
+    default: tuple[str, str] | None = None
+    if settings.policy == "local":
+        _line(True, "policy", "local (nothing leaves this machine)")
+    else:
+        try:
+            default = resolve_hosted(settings)
+            _line(True, "policy", f"{settings.policy} (hosted model: {'/'.join(default)})")
+        except FiresideError as exc:
+            failures += 1
+            _line(False, "policy", str(exc))
+    for name, config in settings.providers.items():
+        try:
+            key, source = key_state(name, config)
+        except FiresideError as exc:
+            failures += 1
+            _line(False, f"provider {name}", str(exc))
+            continue
+        detail = f"{config.kind} · {config.model}"
+        if key is None:
+            _line(True, f"provider {name}", f"{detail} · no key needed")
+            continue
+        if source == "missing":
+            # Only a failure when turns may actually go to this provider.
+            needed = default is not None and default[0] == name
+            _line(
+                False if needed else None,
+                f"provider {name}",
+                f"{detail} · key {key!r} not set: `fireside keys set {key}` or "
+                f"{env_var(key)}",
+            )
+            failures += needed
+        else:
+            where = env_var(key) if source == "env" else "the OS keyring"
+            _line(True, f"provider {name}", f"{detail} · key {key!r} set in {where}")
+    available, backend = keyring_status()
+    if available:
+        _line(True, "keyring backend", backend)
+    else:
+        _line(None, "keyring backend", f"{backend}; set keys as FIRESIDE_<NAME>_API_KEY instead")
+    return failures
 
 
 def doctor(
@@ -87,6 +142,7 @@ def doctor(
         except FiresideError as exc:
             failures += 1
             _line(False, "sessions", str(exc))
+        failures += _hosted_lines(settings)
 
     llama_version = _installed("llama_cpp")
     if llama_version is None:

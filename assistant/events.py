@@ -42,12 +42,15 @@ class TokenEvent:
 
 @dataclass(frozen=True)
 class ContextEvent:
-    """What went into the prompt: message count, tokens, and how many old messages were dropped."""
+    """What went into the prompt: message count, tokens, and how many old messages were dropped;
+    and which model answers (sent again if a fallback turn moves to a hosted model)."""
 
     messages: int
     prompt_tokens: int
     context_size: int
     dropped_messages: int = 0
+    model: str = ""  # who answers this turn: a local model's name or "provider/model"
+    provider: str = "local"  # "local" or the hosted [providers.NAME] the turn is sent to
     type: Literal["context"] = "context"
 
 
@@ -63,6 +66,8 @@ class MessageDoneEvent:
     finish_reason: str | None
     usage: Usage = field(default_factory=Usage)
     timings: Timings = field(default_factory=Timings)
+    provider: str = "local"  # "local" or the hosted [providers.NAME] that answered
+    cost_usd: float | None = None  # hosted answers with a known price; None: unknown
     type: Literal["message_done"] = "message_done"
 
 

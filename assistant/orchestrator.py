@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.config import Settings
 from assistant.errors import ContextOverflowError, FiresideError
@@ -88,6 +88,24 @@ class Orchestrator:
             return self.provider.name
         except FiresideError:
             return self.settings.model or "default"
+
+    @property
+    def model_provider(self) -> str:
+        """``"local"``, or the hosted ``[providers.NAME]`` that answers the next turn."""
+        try:
+            provider = self.provider
+            return _provider_of(getattr(provider, "active", provider))
+        except FiresideError:
+            return "local"
+
+    def use_settings(self, settings: Settings) -> None:
+        """Use ``settings`` from the next turn on (e.g. another model picked in the TUI):
+        the current provider is closed and a new one made lazily. Call between turns."""
+        with self._provider_lock:
+            old, self._provider = self._provider, None
+            self.settings = settings
+        if old is not None:
+            old.close()
 
     def system_prompt(self) -> str:
         if self.settings.system_prompt:
@@ -204,12 +222,15 @@ class Orchestrator:
                 f"dropped the {fitted.dropped} oldest message(s) to fit the "
                 f"{provider.context_size}-token context"
             )
-        yield ContextEvent(
+        context = ContextEvent(
             messages=len(fitted.messages),
             prompt_tokens=fitted.prompt_tokens,
             context_size=provider.context_size,
             dropped_messages=fitted.dropped,
+            model=provider.name,
+            provider=_provider_of(provider),
         )
+        yield context
         options = GenerationOptions(
             max_tokens=self.settings.max_tokens,
             temperature=self.settings.temperature,
@@ -225,8 +246,15 @@ class Orchestrator:
         first: float | None = None
         try:
             for item in provider.stream(fitted.messages, options, cancel):
-                for text in _notes(provider):
+                notes = _notes(provider)
+                for text in notes:
                     yield StatusEvent(text)
+                if notes and provider.name != context.model:
+                    # A router moved the turn (the local model failed before its first token).
+                    context = replace(
+                        context, model=provider.name, provider=_provider_of(provider)
+                    )
+                    yield context
                 if isinstance(item, Finish):
                     finish = item
                     continue
@@ -290,7 +318,7 @@ class Orchestrator:
             ttft_ms=timings.ttft_ms,
             tokens_per_s=timings.tokens_per_s,
             total_ms=timings.total_ms,
-            provider=getattr(provider, "hosted_provider", None) or "local",
+            provider=_provider_of(provider),
             cost_usd=cost,
         )
         return MessageDoneEvent(
@@ -302,7 +330,14 @@ class Orchestrator:
             finish_reason=reason,
             usage=Usage(prompt_tokens, completion),
             timings=timings,
+            provider=_provider_of(provider),
+            cost_usd=cost,
         )
+
+
+def _provider_of(provider: Provider) -> str:
+    """``"local"``, or the hosted ``[providers.NAME]`` answering now."""
+    return getattr(provider, "hosted_provider", None) or "local"
 
 
 def _notes(provider: Provider) -> list[str]:

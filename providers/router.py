@@ -12,7 +12,8 @@ counts are those of the provider answering the current turn, so the saved messag
 to …") are collected for :meth:`take_notes`, which the orchestrator turns into status events.
 
 Exports :class:`RouterProvider`, :class:`HostedPreview`, :func:`provider_for`,
-:func:`hosted_provider`, :func:`resolve_hosted` and :func:`hosted_choice`.
+:func:`hosted_provider`, :func:`resolve_hosted`, :func:`hosted_choice` and
+:func:`with_hosted_model`.
 """
 
 from __future__ import annotations
@@ -75,6 +76,16 @@ def hosted_choice(settings: Settings, value: str | None) -> tuple[str, str] | No
     if config is None:
         return None
     return name, model or config.model
+
+
+def with_hosted_model(settings: Settings, value: str | None) -> Settings | None:
+    """Settings that send every turn to the hosted model ``value`` (``NAME`` or
+    ``NAME/MODEL`` of a configured provider), or ``None`` when ``value`` names none.
+    What ``chat --model PROVIDER/MODEL`` and the TUI's model picker use."""
+    choice = hosted_choice(settings, value)
+    if choice is None:
+        return None
+    return settings.model_copy(update={"policy": "hosted", "hosted_model": "/".join(choice)})
 
 
 def resolve_hosted(settings: Settings) -> tuple[str, str]:

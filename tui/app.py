@@ -6,6 +6,7 @@ afterwards (status bar: "loading model…" then "ready"), and the user can type 
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -14,7 +15,7 @@ from textual.binding import Binding
 
 from assistant.errors import FiresideError
 from tui.chat_screen import ChatScreen
-from tui.messages import ModelLoadFailed, ModelResolved, ModelWarmedUp
+from tui.messages import ModelLoadFailed, ModelPicked, ModelResolved, ModelWarmedUp
 from tui.status_bar import FAILED, LOADING, READY
 from tui.theme import DEFAULT_THEME, load_theme
 
@@ -45,6 +46,8 @@ class FiresideApp(App[None]):
         self.orchestrator = orchestrator
         self._session_id = session_id
         self._warm_up = warm_up
+        # Held while a model loads or is swapped, so a switch never closes a loading model.
+        self._model_lock = threading.Lock()
         self.chat = ChatScreen(orchestrator, session_id=session_id)
         self._use_theme(orchestrator.settings.theme)
 
@@ -72,27 +75,69 @@ class FiresideApp(App[None]):
             self.chat.set_model_state("loading model…", LOADING)
             self.call_after_refresh(self._load_model)
         else:
-            self.chat.set_model_name(self.orchestrator.model_name)
+            self.chat.set_model_name(self.orchestrator.model_name, hosted=self._hosted())
 
     # -- the model ------------------------------------------------------------------------
+
+    def _hosted(self) -> bool:
+        return self.orchestrator.model_provider != "local"
 
     @work(thread=True, exclusive=True, group="model")
     def _load_model(self) -> None:
         """Load the model and pre-evaluate the system prompt, off the UI thread."""
-        self.post_message(ModelResolved(self.orchestrator.model_name))
-        try:
-            self.orchestrator.warm_up()
-        except FiresideError as exc:
-            self.post_message(ModelLoadFailed(str(exc)))
-            return
-        self.post_message(ModelWarmedUp(self.orchestrator.model_name))
+        self._warm()
+
+    def _warm(self) -> None:
+        with self._model_lock:
+            name = self.orchestrator.model_name
+            self.post_message(ModelResolved(name, hosted=self._hosted()))
+            try:
+                self.orchestrator.warm_up()
+            except FiresideError as exc:
+                self.post_message(ModelLoadFailed(str(exc)))
+                return
+            self.post_message(
+                ModelWarmedUp(self.orchestrator.model_name, hosted=self._hosted())
+            )
 
     def on_model_resolved(self, message: ModelResolved) -> None:
-        self.chat.set_model_name(message.name)
+        self.chat.set_model_name(message.name, hosted=message.hosted)
 
     def on_model_warmed_up(self, message: ModelWarmedUp) -> None:
-        self.chat.set_model_name(message.name)
+        self.chat.set_model_name(message.name, hosted=message.hosted)
         self.chat.set_model_state("ready", READY)
+
+    def on_model_picked(self, message: ModelPicked) -> None:
+        """Use the picked model from the next turn on, as ``chat --model`` would."""
+        from providers.router import with_hosted_model
+
+        if self.chat.answering:
+            self.notify("Stop the answer first (Esc), then pick a model.", severity="warning")
+            return
+        base = self.chat.base_settings
+        if message.choice == "local":
+            # The configured policy, unless it sends everything to a hosted model.
+            settings = base.model_copy(update={"policy": "local"}) if (
+                base.policy == "hosted"
+            ) else base
+        else:
+            picked = with_hosted_model(base, message.choice)
+            if picked is None:
+                self.notify(
+                    f"{message.choice} names no configured provider.",
+                    severity="error",
+                    markup=False,
+                )
+                return
+            settings = picked
+        self.chat.set_model_state("switching model…", LOADING)
+        self._switch_model(settings)
+
+    @work(thread=True, group="model")
+    def _switch_model(self, settings: Settings) -> None:
+        with self._model_lock:
+            self.orchestrator.use_settings(settings)
+        self._warm()
 
     def on_model_load_failed(self, message: ModelLoadFailed) -> None:
         self.chat.set_model_state("model failed to load", FAILED)

@@ -28,12 +28,13 @@ from assistant.events import (
     StatusEvent,
     TokenEvent,
 )
-from tui.dialogs import ConfirmDialog, RenameDialog
+from tui.dialogs import ConfirmDialog, ModelPicker, RenameDialog
 from tui.message_list import MessageList, MessageView
 from tui.messages import (
     AnswerCancelled,
     AnswerEnded,
     AnswerEventReceived,
+    ModelPicked,
     PromptSubmitted,
     SessionSelected,
 )
@@ -59,6 +60,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+d", "delete_session", "Delete"),
         Binding("ctrl+b", "toggle_sidebar", "Chats"),
         Binding("ctrl+y", "copy_answer", "Copy answer"),
+        Binding("ctrl+o", "pick_model", "Model"),
         Binding("escape", "cancel_answer", "Stop"),
     ]
     # Narrow terminals start with the sidebar hidden (Ctrl+B shows it).
@@ -67,11 +69,15 @@ class ChatScreen(Screen[None]):
     def __init__(self, orchestrator: Orchestrator, session_id: str | None = None) -> None:
         super().__init__()
         self.orchestrator = orchestrator
+        # The settings the app started with: the model picker lists their models.
+        self.base_settings = orchestrator.settings
         self.session_id: str | None = None
         self._initial_session = session_id
         self._turn: Turn | None = None
         self._live_turns: set[Turn] = set()
         self._model_state: tuple[str, str] = ("ready", READY)
+        # The model the next turn uses (name, hosted); a turn shows its own while it runs.
+        self._model: tuple[str, bool] = ("…", False)
         # Made here so the app can set the model's state before the screen is composed.
         self.status_bar = StatusBar(id="status")
 
@@ -119,8 +125,14 @@ class ChatScreen(Screen[None]):
 
     # -- model state (set by the app) -----------------------------------------------------
 
-    def set_model_name(self, name: str) -> None:
+    def set_model_name(self, name: str, *, hosted: bool = False) -> None:
+        self._model = (name, hosted)
+        if not self.answering:
+            self._show_model(name, hosted)
+
+    def _show_model(self, name: str, hosted: bool) -> None:
         self.status_bar.model = name
+        self.status_bar.hosted = hosted
 
     def set_model_state(self, text: str, kind: str) -> None:
         self._model_state = (text, kind)
@@ -129,6 +141,7 @@ class ChatScreen(Screen[None]):
 
     def _show_idle_state(self) -> None:
         self.status_bar.set_state(*self._model_state)
+        self._show_model(*self._model)
 
     # -- asking ---------------------------------------------------------------------------
 
@@ -141,8 +154,10 @@ class ChatScreen(Screen[None]):
             self._tell("Still answering — press Esc to stop it first.", severity="warning")
             return
         await self.message_list.add(MessageView("user", message.text))
-        model = self.status_bar.model
-        view = MessageView("assistant", author=None if model == "…" else model, streaming=True)
+        model, hosted = self._model
+        view = MessageView(
+            "assistant", author=None if model == "…" else model, streaming=True, hosted=hosted
+        )
         await self.message_list.add(view)
         turn = Turn(message.text, self.session_id, view)
         self._set_turn(turn)
@@ -233,6 +248,11 @@ class ChatScreen(Screen[None]):
                 self.status_bar.set_state(event.text, BUSY)
             self._tell(event.text, timeout=4)
         elif isinstance(event, ContextEvent):
+            if event.model:
+                # Who answers this turn: the status bar and the message say so when hosted.
+                hosted = event.provider != "local"
+                view.set_author(event.model, hosted=hosted)
+                self._show_model(event.model, hosted)
             if not turn.stopping:
                 self.status_bar.set_state("answering…", BUSY)
         elif isinstance(event, ErrorEvent):
@@ -240,7 +260,7 @@ class ChatScreen(Screen[None]):
             view.mark_failed(event.message)
             self._tell(event.message, title="The answer failed", severity="error", timeout=8)
         elif isinstance(event, MessageDoneEvent):
-            view.set_author(event.model)
+            view.set_author(event.model, hosted=event.provider != "local")
             await view.finish(event.status, event.content, turn.error)
             if event.timings.tokens_per_s:
                 self.status_bar.speed = event.timings.tokens_per_s
@@ -408,6 +428,27 @@ class ChatScreen(Screen[None]):
             return
         self.app.copy_to_clipboard(answer.text)
         self._tell("Copied the last answer to the clipboard.")
+
+    def action_pick_model(self) -> None:
+        """Ctrl+O: pick the model for the next answers (local, or a configured hosted one)."""
+        if self.answering:
+            self._tell("Stop the answer first (Esc), then pick a model.", severity="warning")
+            return
+        from assistant.model_catalog import model_rows
+
+        try:
+            rows = model_rows(self.base_settings)
+        except FiresideError as exc:
+            self._tell(str(exc), title="Cannot list models", severity="error")
+            return
+        name, hosted = self._model
+        current = name if hosted else "local"
+
+        def picked(choice: str | None) -> None:
+            if choice and choice != current:
+                self.post_message(ModelPicked(choice))
+
+        self.app.push_screen(ModelPicker(rows, current), picked)
 
     def _tell(
         self,

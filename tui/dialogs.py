@@ -1,4 +1,5 @@
-"""Modal dialogs: rename a chat (returns the new title) and confirm an action (returns a bool)."""
+"""Modal dialogs: rename a chat (returns the new title), confirm an action (returns a bool),
+and pick a model (returns ``local`` or ``PROVIDER/MODEL``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets.option_list import Option
 
 
 class RenameDialog(ModalScreen[str | None]):
@@ -85,3 +87,60 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class ModelPicker(ModalScreen[str | None]):
+    """Lists the local model and the configured hosted ones (rows from
+    :func:`assistant.model_catalog.model_rows`); Enter picks one and dismisses with
+    ``local`` or its ``PROVIDER/MODEL`` id, Esc with None. ``current`` is highlighted."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, rows: list[dict[str, object]], current: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self._rows = rows
+        self._current = current
+
+    @staticmethod
+    def choice_of(row: dict[str, object]) -> str:
+        return "local" if row["provider"] == "local" else str(row["id"])
+
+    def compose(self) -> ComposeResult:
+        options = []
+        for row in self._rows:
+            choice = self.choice_of(row)
+            if row["provider"] == "local":
+                where = "local · llama.cpp" + ("" if row["ready"] else f" · {row['note']}")
+            else:
+                where = f"hosted · {row['kind']} · {row['note']}"
+            mark = "●" if choice == self._current or row["id"] == self._current else " "
+            options.append(Option(f"{mark} {row['id']}\n    {where}", id=choice))
+        with Vertical(classes="dialog model-picker"):
+            yield Label("Model for the next answers", classes="dialog-title")
+            yield OptionList(*options, id="models", markup=False)
+            if len(self._rows) == 1:
+                yield Label(
+                    "No hosted models: add a [providers.NAME] table to config.toml.",
+                    classes="dialog-detail",
+                    markup=False,
+                )
+            yield Label("Enter picks · Esc cancels", classes="dialog-detail")
+
+    def on_mount(self) -> None:
+        option_list = self.query_one(OptionList)
+        ids = [self.choice_of(row) for row in self._rows]
+        names = [str(row["id"]) for row in self._rows]
+        for index, (choice, name) in enumerate(zip(ids, names, strict=True)):
+            if self._current in (choice, name):
+                option_list.highlighted = index
+                break
+        else:
+            option_list.highlighted = 0
+        option_list.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

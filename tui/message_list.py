@@ -23,7 +23,8 @@ class MessageView(Vertical):
     """One message: who wrote it, its text (Markdown for answers), and a note if it stopped.
 
     CSS classes: ``-user`` / ``-assistant``, ``-streaming`` while an answer arrives, then
-    ``-cancelled`` or ``-error`` when it did not complete.
+    ``-cancelled`` or ``-error`` when it did not complete; ``-hosted`` for an answer from a
+    hosted model (its author line then reads ``via acme/gpt-4o (hosted)``).
     """
 
     def __init__(
@@ -35,10 +36,13 @@ class MessageView(Vertical):
         status: str = "complete",
         error: str | None = None,
         streaming: bool = False,
+        hosted: bool = False,
     ) -> None:
         super().__init__(classes=f"-{role}")
         self.role = role
         self.author = author or ("You" if role == "user" else "Assistant")
+        self.hosted = hosted
+        self.set_class(hosted, "-hosted")
         self.status = status
         self.error = error
         self._parts: list[str] = [content] if content else []
@@ -46,7 +50,7 @@ class MessageView(Vertical):
         self.set_class(streaming, "-streaming")
 
     def compose(self) -> ComposeResult:
-        yield Label(self.author, classes="author")
+        yield Label(self._author_line(), classes="author", markup=False)
         if self.role == "assistant":
             yield Markdown(self.text, classes="body")
         else:
@@ -93,10 +97,20 @@ class MessageView(Vertical):
             self.error = error
         self._show_status()
 
-    def set_author(self, author: str) -> None:
-        if author and author != self.author:
+    def _author_line(self) -> str:
+        return f"via {self.author} (hosted)" if self.hosted else self.author
+
+    def set_author(self, author: str, *, hosted: bool | None = None) -> None:
+        """Who answers: a model name; ``hosted`` marks a model off this machine."""
+        changed = bool(author) and author != self.author
+        if changed:
             self.author = author
-            self.query_one(".author", Label).update(author)
+        if hosted is not None and hosted != self.hosted:
+            self.hosted = hosted
+            self.set_class(hosted, "-hosted")
+            changed = True
+        if changed:
+            self.query_one(".author", Label).update(self._author_line())
 
     def mark_failed(self, error: str) -> None:
         """Show that this answer failed (the worker may still finish it)."""
@@ -164,6 +178,7 @@ class MessageList(VerticalScroll):
                 m.content,
                 author=(m.model or "Assistant") if m.role == "assistant" else None,
                 status=m.status,
+                hosted=m.role == "assistant" and (m.provider or "local") != "local",
             )
             for m in messages
             if m.role in ("user", "assistant")

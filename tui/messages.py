@@ -55,17 +55,27 @@ class AnswerCancelled(Message):
 class ModelResolved(Message):
     """The model's display name is known (before it is loaded)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, hosted: bool = False) -> None:
         super().__init__()
         self.name = name
+        self.hosted = hosted
 
 
 class ModelWarmedUp(Message):
     """The model is loaded and the system prompt evaluated."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, hosted: bool = False) -> None:
         super().__init__()
         self.name = name
+        self.hosted = hosted
+
+
+class ModelPicked(Message):
+    """The user picked a model in the picker: ``local`` or ``PROVIDER/MODEL``."""
+
+    def __init__(self, choice: str) -> None:
+        super().__init__()
+        self.choice = choice
 
 
 class ModelLoadFailed(Message):

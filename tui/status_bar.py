@@ -14,9 +14,13 @@ _KINDS = (LOADING, READY, BUSY, FAILED)
 
 
 class StatusBar(Horizontal):
-    """Shows ``● model  state  tok/s  title``; assign the reactives to update it."""
+    """Shows ``● model  state  tok/s  title``; assign the reactives to update it.
+
+    ``hosted`` marks a model that runs off this machine: ``● acme/gpt-4o (hosted)``.
+    """
 
     model: reactive[str] = reactive("…")
+    hosted: reactive[bool] = reactive(False)
     state: reactive[str] = reactive("ready")
     kind: reactive[str] = reactive(READY)
     speed: reactive[float | None] = reactive(None)
@@ -38,6 +42,9 @@ class StatusBar(Horizontal):
     def watch_model(self) -> None:
         self._paint()
 
+    def watch_hosted(self) -> None:
+        self._paint()
+
     def watch_state(self) -> None:
         self._paint()
 
@@ -55,7 +62,8 @@ class StatusBar(Horizontal):
             model = self.query_one("#model", Label)
         except NoMatches:  # not composed yet; on_mount paints
             return
-        model.update(f"● {self.model}")
+        model.update(f"● {self.model} (hosted)" if self.hosted else f"● {self.model}")
+        model.set_class(self.hosted, "-hosted")
         state = self.query_one("#state", Label)
         state.update(self.state)
         for kind in _KINDS:
