@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +211,47 @@ async def test_picker_escape_keeps_the_model_and_says_when_nothing_is_hosted(
         await wait_for(pilot, lambda: not isinstance(app.screen, ModelPicker), "the picker")
         assert chat(pilot).status_bar.model == "scripted"
         assert orchestrator.settings.policy == "local"
+
+
+def seed_mixed(store: Store) -> str:
+    session = store.create_session("Mixed answers", "scripted").id
+    store.add_message(session, "user", "Explain generators")
+    store.add_message(session, "assistant", "They yield values lazily.", model="scripted",
+                      provider="local")
+    store.add_message(session, "user", "Longer, please")
+    store.add_message(session, "assistant", "A generator function returns an iterator…",
+                      model="acme/gpt-4o-mini", provider="acme", cost_usd=0.0001)
+    return session
+
+
+async def _history_on_screen(pilot: Any) -> None:
+    await wait_for(pilot, lambda: pilot.app.screen.query(PromptInput), "the chat screen")
+    pilot.app.screen.query_one(PromptInput).cursor_blink = False
+    await wait_for(pilot, lambda: len(views(pilot)) == 4, "the history")
+    await pilot.pause()
+
+
+def test_a_chat_with_a_hosted_answer(
+    snap_compare: Callable[..., bool], configured: dict[str, Any], store: Store
+) -> None:
+    """Layout: the hosted answer's marker next to a local one."""
+    app = FiresideApp(
+        Orchestrator(load_settings(), store), session_id=seed_mixed(store), warm_up=False
+    )
+    assert snap_compare(app, terminal_size=SIZE, run_before=_history_on_screen)
+
+
+def test_the_model_picker(
+    snap_compare: Callable[..., bool], configured: dict[str, Any], store: Store
+) -> None:
+    """Layout: the picker listing the local model and the configured hosted ones."""
+    app = FiresideApp(
+        Orchestrator(load_settings(), store), session_id=seed_mixed(store), warm_up=False
+    )
+
+    async def run_before(pilot: Any) -> None:
+        await _history_on_screen(pilot)
+        await open_picker(pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
