@@ -111,8 +111,9 @@ class FiresideApp(App[None]):
         """Use the picked model from the next turn on, as ``chat --model`` would."""
         from providers.router import with_hosted_model
 
-        if self.chat.answering:
-            self.notify("Stop the answer first (Esc), then pick a model.", severity="warning")
+        if self.chat.running_turns:  # never close a provider that is still generating
+            self.notify("An answer is still running; pick the model again when it ends.",
+                        severity="warning")
             return
         base = self.chat.base_settings
         if message.choice == "local":

@@ -434,6 +434,9 @@ class ChatScreen(Screen[None]):
         if self.answering:
             self._tell("Stop the answer first (Esc), then pick a model.", severity="warning")
             return
+        if self._live_turns:  # a stopped answer is still being saved: its model is in use
+            self._tell("An answer is still stopping; pick a model in a moment.")
+            return
         from assistant.model_catalog import model_rows
 
         try:

@@ -255,3 +255,36 @@ def test_the_model_picker(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+class HeldProvider(ScriptedProvider):
+    """Streams one word, then holds (ignoring Esc) until ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__(["first then more"])
+        self.release = threading.Event()
+
+    def stream(self, messages: Any, options: Any, cancel: threading.Event) -> Any:
+        for item in super().stream(messages, options, threading.Event()):
+            yield item
+            self.release.wait(10)
+
+
+async def test_no_model_switch_while_a_stopped_answer_still_runs(
+    orchestrator_for: Any, store: Store
+) -> None:
+    held = HeldProvider()
+    orchestrator = orchestrator_for(held)
+    app = FiresideApp(orchestrator, warm_up=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi")
+        await wait_for(pilot, lambda: held.started.is_set(), "the answer to start")
+        await pilot.press("ctrl+n")  # leave the chat: its answer is stopped but still running
+        assert chat(pilot).running_turns and not chat(pilot).answering
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert not isinstance(app.screen, ModelPicker)
+        assert any("still stopping" in n.message for n in app._notifications)
+        held.release.set()
+        await wait_for(pilot, lambda: not chat(pilot).running_turns, "the answer to end")
+        await open_picker(pilot)
