@@ -133,11 +133,18 @@ class Orchestrator:
     # -- prompt ---------------------------------------------------------------------------
 
     def _history(self, messages: list[Message]) -> list[ChatMessage]:
-        return [
-            {"role": m.role, "content": m.content}
-            for m in messages
-            if m.role in ("user", "assistant") and m.content
-        ]
+        """Saved messages as chat turns. A question that got no answer (the model failed to
+        load, say) is joined with the next one: many chat templates require user and
+        assistant turns to alternate and refuse anything else."""
+        turns: list[ChatMessage] = []
+        for m in messages:
+            if m.role not in ("user", "assistant") or not m.content:
+                continue
+            if turns and turns[-1]["role"] == m.role:
+                turns[-1] = {"role": m.role, "content": turns[-1]["content"] + "\n\n" + m.content}
+            else:
+                turns.append({"role": m.role, "content": m.content})
+        return turns
 
     def _reserve(self, n_ctx: int) -> int:
         """Tokens kept free for the answer."""

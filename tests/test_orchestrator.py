@@ -176,3 +176,19 @@ def test_piped_context_is_fenced_before_the_question() -> None:
 def test_titles_are_one_short_line() -> None:
     assert title_for("  a\nb  ") == "a b"
     assert len(title_for("x" * 500)) == 60
+
+
+def test_an_unanswered_question_is_joined_with_the_next_so_roles_alternate(
+    settings, store: Store
+) -> None:
+    failing = ScriptedProvider(fail_load="model file not found: /x.gguf")
+    orch = Orchestrator(settings, store, provider_factory=lambda _s: failing)
+    session_id = list(orch.run_turn("first try"))[-1].session_id
+    working = ScriptedProvider(["ok"])
+    orch = Orchestrator(settings, store, provider_factory=lambda _s: working)
+    list(orch.run_turn("second try", session_id=session_id))
+    sent = working.requests[-1]
+    assert [m["role"] for m in sent] == ["system", "user"]
+    assert sent[1]["content"] == "first try\n\nsecond try"
+    # Both questions stay saved as they were typed.
+    assert [m.content for m in store.messages(session_id)][:2] == ["first try", "second try"]
