@@ -26,7 +26,7 @@ from assistant.events import (
     Usage,
 )
 from assistant.store import Message, Store
-from providers.base import ChatMessage, Finish, GenerationOptions, Provider
+from providers.base import ChatMessage, Finish, GenerationOptions, Provider, ToolCall
 
 TITLE_CHARS = 60
 
@@ -251,6 +251,7 @@ class Orchestrator:
         error: str | None = None
         start = time.perf_counter()
         first: float | None = None
+        unexpected: list[ToolCall] = []
         try:
             for item in provider.stream(fitted.messages, options, cancel):
                 notes = _notes(provider)
@@ -265,6 +266,11 @@ class Orchestrator:
                 if isinstance(item, Finish):
                     finish = item
                     continue
+                if isinstance(item, ToolCall):
+                    # No tools are offered yet (the tool registry and agent loop come later):
+                    # a call is an error; the stream is read on for its text and usage.
+                    unexpected.append(item)
+                    continue
                 if first is None:
                     first = time.perf_counter()
                 pieces.append(item)
@@ -277,6 +283,8 @@ class Orchestrator:
             status = "cancelled"
             self._save_answer(session_id, pieces, status, finish, fitted, start, first)
             raise
+        if unexpected and error is None:
+            status, error = "error", _tool_call_error(provider, unexpected)
         if cancel.is_set() and status == "complete":
             status = "cancelled"
         done = self._save_answer(session_id, pieces, status, finish, fitted, start, first)
@@ -345,6 +353,16 @@ class Orchestrator:
 def _provider_of(provider: Provider) -> str:
     """``"local"``, or the hosted ``[providers.NAME]`` answering now."""
     return getattr(provider, "hosted_provider", None) or "local"
+
+
+def _tool_call_error(provider: Provider, calls: list[ToolCall]) -> str:
+    """The message for tool calls a turn cannot run: Fireside offers no tools yet."""
+    names = list(dict.fromkeys(repr(c.name) for c in calls))
+    what = ("the tools " if len(names) > 1 else "the tool ") + ", ".join(names)
+    return (
+        f"{provider.name} asked to call {what}, but this turn offered no tools "
+        "(tool calls are not supported yet); nothing was run"
+    )
 
 
 def _notes(provider: Provider) -> list[str]:

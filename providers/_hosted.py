@@ -1,8 +1,10 @@
 """What the three hosted providers share: key lookup, token estimates, the request/stream loop.
 
-A subclass builds the request (:meth:`HostedProvider._request`) and maps the vendor's SSE
-events (:meth:`_events`) or JSON body (:meth:`_body`) to text pieces and one
-:class:`~providers.base.Finish`. Nothing here touches the network before :meth:`stream`.
+A subclass builds the request (:meth:`HostedProvider._request`, including ``options.tools``
+in its API's shape) and maps the vendor's SSE events (:meth:`_events`) or JSON body
+(:meth:`_body`) to text pieces, :class:`~providers.base.ToolCall` items (built by
+``providers._tool_calls``) and one :class:`~providers.base.Finish`. Nothing here touches
+the network before :meth:`stream`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from providers._http import (
     parse_json,
     read_lines,
 )
-from providers.base import ChatMessage, Finish, GenerationOptions
+from providers._tool_calls import ToolCallBuffer
+from providers.base import ChatMessage, Finish, GenerationOptions, ToolCall
 
 if TYPE_CHECKING:
     from assistant.config import HostedProviderConfig
@@ -42,14 +45,23 @@ def estimate_tokens(messages: list[ChatMessage]) -> int:
 
 
 class StreamState:
-    """Usage, finish reason and malformed-event count gathered while mapping a stream."""
+    """Usage, finish reason and malformed-event count gathered while mapping a stream, and
+    the tool calls being assembled (``calls``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, provider: str = "") -> None:
         self.prompt_tokens: int | None = None
         self.completion_tokens: int | None = None
         self.finish: str | None = None
         self.pieces = 0
+        self.tool_calls = 0
         self.malformed = 0
+        self.calls = ToolCallBuffer(provider)
+
+    def count(self, item: str | ToolCall) -> None:
+        if isinstance(item, ToolCall):
+            self.tool_calls += 1
+        else:
+            self.pieces += 1
 
 
 class HostedProvider:
@@ -149,13 +161,15 @@ class HostedProvider:
 
     def _events(
         self, events: Iterator[SSEEvent], state: StreamState, endpoint: Endpoint
-    ) -> Iterator[str]:
-        """Text pieces from the SSE events; fills ``state``; raises HostedError on an
-        error event."""
+    ) -> Iterator[str | ToolCall]:
+        """Text pieces and complete tool calls from the SSE events; fills ``state``; raises
+        HostedError on an error event or a tool call whose arguments are not JSON."""
         raise NotImplementedError
 
-    def _body(self, data: Any, state: StreamState, endpoint: Endpoint) -> Iterator[str]:
-        """Text from a non-streaming JSON response; fills ``state``."""
+    def _body(
+        self, data: Any, state: StreamState, endpoint: Endpoint
+    ) -> Iterator[str | ToolCall]:
+        """Text and tool calls from a non-streaming JSON response; fills ``state``."""
         raise NotImplementedError
 
     # -- the turn -------------------------------------------------------------------------
@@ -165,12 +179,12 @@ class HostedProvider:
         messages: list[ChatMessage],
         options: GenerationOptions,
         cancel: threading.Event,
-    ) -> Iterator[str | Finish]:
+    ) -> Iterator[str | ToolCall | Finish]:
         self.load()
         streaming = self.config.stream
         url, headers, body, params = self._request(messages, options, streaming)
         endpoint = self._endpoint()
-        state = StreamState()
+        state = StreamState(self.provider)
         cancelled = False
         try:
             with self.http.open(
@@ -186,7 +200,7 @@ class HostedProvider:
                         if cancel.is_set():
                             cancelled = True
                             break
-                        state.pieces += 1
+                        state.count(piece)
                         yield piece
                     if cancel.is_set():
                         cancelled = True
@@ -201,7 +215,7 @@ class HostedProvider:
                     if data is None:
                         raise HostedError(f"{self.provider} sent an answer that is not JSON")
                     for piece in self._body(data, state, endpoint):
-                        state.pieces += 1
+                        state.count(piece)
                         yield piece
         except Cancelled:
             cancelled = True
@@ -210,7 +224,10 @@ class HostedProvider:
                 note = f"{self.provider}: skipped {state.malformed} malformed stream event(s)"
                 log.warning(note)
                 self._notes.append(note)
-        if streaming and not cancelled and not state.pieces and state.finish is None:
+        if (
+            streaming and not cancelled and not state.pieces and not state.tool_calls
+            and state.finish is None
+        ):
             what = "only malformed stream events" if state.malformed else "no answer events"
             raise HostedError(
                 f"{self.provider} sent {what}; is {self.base_url} an {self.kind} API "
@@ -223,6 +240,8 @@ class HostedProvider:
         if completion is None:
             completion = state.pieces
         reason = "cancelled" if cancelled else (state.finish or "stop")
+        if state.tool_calls and not cancelled:
+            reason = "tool_calls"  # Gemini says STOP after a functionCall; some servers too
         yield Finish(reason, prompt_tokens=prompt, completion_tokens=completion)
 
 

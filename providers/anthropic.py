@@ -6,6 +6,11 @@
 tokens) → ``message_stop``, with ``ping`` events anywhere and an ``error`` event (e.g.
 ``overloaded_error``) possible mid-stream. System messages go in the top-level ``system``
 field; the rest must alternate user/assistant, so consecutive same-role messages are joined.
+
+Tools go out as ``tools: [{name, description, input_schema}]``. A call streams as its own
+content block: ``content_block_start`` with a ``tool_use`` block (``id``, ``name``, empty
+``input``), ``input_json_delta`` pieces of ``partial_json``, then ``content_block_stop``,
+when the call is yielded; ``stop_reason`` is then ``tool_use``. Text blocks may come before.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from typing import Any
 from assistant.errors import HostedError, HostedUnavailableError
 from providers._hosted import HostedProvider, StreamState, finish_reason
 from providers._http import Endpoint, SSEEvent, error_message, parse_json
-from providers.base import ChatMessage, GenerationOptions
+from providers._tool_calls import tool_schemas
+from providers.base import ChatMessage, GenerationOptions, ToolCall
 
 API_VERSION = "2023-06-01"
 
@@ -58,6 +64,12 @@ class AnthropicProvider(HostedProvider):
         }
         if system:
             body["system"] = system
+        if options.tools:
+            body["tools"] = [
+                {"name": t["name"], "description": t["description"],
+                 "input_schema": t["parameters"]}
+                for t in tool_schemas(options.tools)
+            ]
         return f"{self.base_url}/v1/messages", headers, body, None
 
     @staticmethod
@@ -75,17 +87,32 @@ class AnthropicProvider(HostedProvider):
 
     def _events(
         self, events: Iterator[SSEEvent], state: StreamState, endpoint: Endpoint
-    ) -> Iterator[str]:
+    ) -> Iterator[str | ToolCall]:
+        calls = state.calls
         for event in events:
             data = parse_json(event.data)
             if not isinstance(data, dict):
                 state.malformed += 1
                 continue
             kind = data.get("type") or event.event
+            index = data.get("index")
             if kind == "content_block_delta":
                 delta = data.get("delta") or {}
                 if delta.get("type") == "text_delta" and delta.get("text"):
                     yield delta["text"]
+                elif delta.get("type") == "input_json_delta" and index in calls:
+                    piece = delta.get("partial_json")
+                    calls.add(index, arguments=piece if isinstance(piece, str) else None)
+            elif kind == "content_block_start":
+                block = data.get("content_block") or {}
+                if isinstance(block, dict) and block.get("type") == "tool_use":
+                    calls.add(index, call_id=block.get("id"), name=block.get("name"),
+                              initial=block.get("input"))
+            elif kind == "content_block_stop":
+                if index in calls:
+                    call = calls.pop(index)
+                    if call is not None:
+                        yield call
             elif kind == "message_start":
                 self._usage((data.get("message") or {}).get("usage"), state)
             elif kind == "message_delta":
@@ -104,9 +131,12 @@ class AnthropicProvider(HostedProvider):
                     else HostedError
                 )
                 raise cls(f"{self.provider} reported an error mid-answer: {message}")
-            # ping, content_block_start/stop and unknown events carry no text
+            # ping and unknown events carry no text
+        yield from calls.pop_all()  # a block the stream never closed
 
-    def _body(self, data: Any, state: StreamState, endpoint: Endpoint) -> Iterator[str]:
+    def _body(
+        self, data: Any, state: StreamState, endpoint: Endpoint
+    ) -> Iterator[str | ToolCall]:
         if not isinstance(data, dict) or data.get("type") != "message":
             raise HostedError(
                 f"{self.provider} sent an unexpected answer: "
@@ -114,10 +144,16 @@ class AnthropicProvider(HostedProvider):
             )
         self._usage(data.get("usage"), state)
         state.finish = finish_reason(data.get("stop_reason")) or "stop"
-        text = "".join(
-            block.get("text", "")
-            for block in data.get("content") or []
-            if isinstance(block, dict) and block.get("type") == "text"
-        )
+        text = ""  # consecutive text blocks are one piece
+        for block in data.get("content") or []:
+            if not isinstance(block, dict):
+                continue
+            if block.get("type") == "text":
+                text += block.get("text") or ""
+            elif block.get("type") == "tool_use":
+                if text:
+                    yield text
+                    text = ""
+                yield state.calls.whole(block.get("id"), block.get("name"), block.get("input"))
         if text:
             yield text

@@ -6,6 +6,12 @@ record is a whole ``GenerateContentResponse``: text in ``candidates[0].content.p
 ``finishReason`` on the last candidate, ``usageMetadata`` (``promptTokenCount``,
 ``candidatesTokenCount``) on the last record. There is no end sentinel. A blocked prompt
 comes as ``promptFeedback.blockReason``; an ``{"error": …}`` record ends the answer.
+
+Tools go out as ``tools: [{"functionDeclarations": [{name, description, parameters}]}]``.
+A call comes whole as a ``functionCall`` part (``name``, ``args`` as an object, ``id`` on
+newer models; Fireside makes one up otherwise); ``finishReason`` stays ``STOP``, so the
+Finish says ``tool_calls`` because calls were yielded. ``MALFORMED_FUNCTION_CALL`` (the model
+wrote a call Gemini could not parse) is a HostedError.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from typing import Any
 from assistant.errors import HostedError
 from providers._hosted import HostedProvider, StreamState, finish_reason
 from providers._http import Endpoint, SSEEvent, error_message, parse_json
+from providers._tool_calls import tool_schemas
 from providers.anthropic import split_messages
-from providers.base import ChatMessage, GenerationOptions
+from providers.base import ChatMessage, GenerationOptions, ToolCall
 
 
 class GeminiProvider(HostedProvider):
@@ -49,13 +56,18 @@ class GeminiProvider(HostedProvider):
         }
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
+        if options.tools:
+            body["tools"] = [{"functionDeclarations": tool_schemas(options.tools)}]
         model = self.model.removeprefix("models/")
         if stream:
             url = f"{self.base_url}/v1beta/models/{model}:streamGenerateContent"
             return url, headers, body, {"alt": "sse"}
         return f"{self.base_url}/v1beta/models/{model}:generateContent", headers, body, None
 
-    def _record(self, data: dict[str, Any], state: StreamState, endpoint: Endpoint) -> str:
+    def _record(
+        self, data: dict[str, Any], state: StreamState, endpoint: Endpoint
+    ) -> list[str | ToolCall]:
+        """The record's text (consecutive text parts joined) and function calls, in order."""
         if "error" in data:
             raise HostedError(
                 f"{self.provider} reported an error mid-answer: "
@@ -73,35 +85,51 @@ class GeminiProvider(HostedProvider):
             raise HostedError(
                 f"{self.provider} blocked the prompt ({feedback['blockReason']}); rephrase it"
             )
+        items: list[str | ToolCall] = []
         text = ""
         candidates = data.get("candidates") or []
         if candidates and isinstance(candidates[0], dict):
             candidate = candidates[0]
             content = candidate.get("content") or {}
             for part in content.get("parts") or []:
-                if isinstance(part, dict) and not part.get("thought"):
+                if not isinstance(part, dict) or part.get("thought"):
+                    continue
+                call = part.get("functionCall")
+                if isinstance(call, dict):
+                    if text:
+                        items.append(text)
+                        text = ""
+                    items.append(state.calls.whole(call.get("id"), call.get("name"),
+                                                   call.get("args")))
+                else:
                     text += part.get("text") or ""
+            if candidate.get("finishReason") == "MALFORMED_FUNCTION_CALL":
+                raise HostedError(
+                    f"{self.provider} could not parse the tool call the model wrote "
+                    "(finishReason MALFORMED_FUNCTION_CALL); try again or rephrase"
+                )
             if candidate.get("finishReason"):
                 state.finish = finish_reason(candidate["finishReason"])
-        return text
+        if text:
+            items.append(text)
+        return items
 
     def _events(
         self, events: Iterator[SSEEvent], state: StreamState, endpoint: Endpoint
-    ) -> Iterator[str]:
+    ) -> Iterator[str | ToolCall]:
         for event in events:
             data = parse_json(event.data)
             if not isinstance(data, dict):
                 state.malformed += 1
                 continue
-            text = self._record(data, state, endpoint)
-            if text:
-                yield text
+            yield from self._record(data, state, endpoint)
 
-    def _body(self, data: Any, state: StreamState, endpoint: Endpoint) -> Iterator[str]:
+    def _body(
+        self, data: Any, state: StreamState, endpoint: Endpoint
+    ) -> Iterator[str | ToolCall]:
         if not isinstance(data, dict):
             raise HostedError(f"{self.provider} sent an unexpected answer")
-        text = self._record(data, state, endpoint)
+        items = self._record(data, state, endpoint)
         if state.finish is None:
             state.finish = "stop"
-        if text:
-            yield text
+        yield from items

@@ -5,6 +5,12 @@
 ends with ``data: [DONE]``. Usage comes in a last chunk when the server honours
 ``stream_options.include_usage``; otherwise Fireside estimates it. An ``{"error": …}`` object
 in the stream (OpenRouter does this mid-stream) ends the answer with a HostedError.
+
+Tools go out as ``tools: [{"type": "function", "function": {name, description,
+parameters}}]``. A streamed call arrives as ``delta.tool_calls`` fragments keyed by
+``index`` (the first with ``id`` and ``function.name``, then ``function.arguments`` JSON in
+pieces), several calls in parallel, ending with ``finish_reason: "tool_calls"``; the calls
+are yielded when the choice finishes (or the stream ends).
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from typing import Any
 from assistant.errors import HostedError
 from providers._hosted import HostedProvider, StreamState, finish_reason
 from providers._http import Endpoint, SSEEvent, error_message, parse_json
-from providers.base import ChatMessage, GenerationOptions
+from providers._tool_calls import ToolCallBuffer, tool_schemas
+from providers.base import ChatMessage, GenerationOptions, ToolCall
 
 
 class OpenAICompatProvider(HostedProvider):
@@ -40,6 +47,11 @@ class OpenAICompatProvider(HostedProvider):
             body["stream_options"] = {"include_usage": True}
         if options.seed is not None:
             body["seed"] = options.seed
+        if options.tools:
+            body["tools"] = [
+                {"type": "function", "function": schema}
+                for schema in tool_schemas(options.tools)
+            ]
         return f"{self.base_url}/chat/completions", headers, body, None
 
     @staticmethod
@@ -51,9 +63,37 @@ class OpenAICompatProvider(HostedProvider):
             if isinstance(usage.get("completion_tokens"), int):
                 state.completion_tokens = usage["completion_tokens"]
 
+    @staticmethod
+    def _fragments(delta: dict[str, Any], calls: ToolCallBuffer) -> None:
+        """Adds ``delta.tool_calls`` fragments to ``calls``. A fragment without ``index``
+        (some compatible servers) starts a new call when it brings a new id."""
+        fragments = delta.get("tool_calls")
+        if not isinstance(fragments, list):
+            return
+        for fragment in fragments:
+            if not isinstance(fragment, dict):
+                continue
+            function = fragment.get("function")
+            function = function if isinstance(function, dict) else {}
+            key = fragment.get("index")
+            call_id = fragment.get("id") if isinstance(fragment.get("id"), str) else None
+            if not isinstance(key, int):
+                key = calls.key_of(call_id) if call_id else calls.last_key
+                if key is None:
+                    key = calls.new_key()
+            name = function.get("name")
+            arguments = function.get("arguments")
+            calls.add(
+                key,
+                call_id=call_id,
+                name=name if isinstance(name, str) else None,
+                arguments=arguments if isinstance(arguments, str) else None,
+                initial=arguments if isinstance(arguments, dict) else None,
+            )
+
     def _events(
         self, events: Iterator[SSEEvent], state: StreamState, endpoint: Endpoint
-    ) -> Iterator[str]:
+    ) -> Iterator[str | ToolCall]:
         for event in events:
             if event.data.strip() == "[DONE]":
                 break
@@ -74,10 +114,16 @@ class OpenAICompatProvider(HostedProvider):
                 text = delta.get("content") if isinstance(delta, dict) else None
                 if isinstance(text, str) and text:
                     yield text
+                if isinstance(delta, dict):
+                    self._fragments(delta, state.calls)
                 if choice.get("finish_reason"):
                     state.finish = finish_reason(choice["finish_reason"])
+                    yield from state.calls.pop_all()
+        yield from state.calls.pop_all()  # a server that never sent finish_reason
 
-    def _body(self, data: Any, state: StreamState, endpoint: Endpoint) -> Iterator[str]:
+    def _body(
+        self, data: Any, state: StreamState, endpoint: Endpoint
+    ) -> Iterator[str | ToolCall]:
         if not isinstance(data, dict) or not data.get("choices"):
             raise HostedError(
                 f"{self.provider} sent an answer without choices: "
@@ -88,5 +134,11 @@ class OpenAICompatProvider(HostedProvider):
         message = choice.get("message") or {}
         state.finish = finish_reason(choice.get("finish_reason")) or "stop"
         text = message.get("content") or ""
-        if text:
+        if isinstance(text, str) and text:
             yield text
+        for call in message.get("tool_calls") or []:
+            if not isinstance(call, dict):
+                continue
+            function = call.get("function") if isinstance(call.get("function"), dict) else {}
+            yield state.calls.whole(call.get("id"), function.get("name"),
+                                    function.get("arguments"))

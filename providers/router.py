@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConfigError, FiresideError, HostedDeclinedError
-from providers.base import ChatMessage, Finish, GenerationOptions, Provider
+from providers.base import ChatMessage, Finish, GenerationOptions, Provider, ToolCall
 
 if TYPE_CHECKING:
     import httpx
@@ -313,14 +313,14 @@ class RouterProvider:
         messages: list[ChatMessage],
         options: GenerationOptions,
         cancel: threading.Event,
-    ) -> Iterator[str | Finish]:
+    ) -> Iterator[str | ToolCall | Finish]:
         if self._active is None:
             self.load()
         provider = self.active
         produced = False
         try:
             for item in provider.stream(messages, options, cancel):
-                if isinstance(item, str) and item:
+                if isinstance(item, ToolCall) or (isinstance(item, str) and item):
                     produced = True
                 yield item
             return
