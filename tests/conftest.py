@@ -7,11 +7,14 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
+from keyring.backends import fail
 
 from assistant.config import Settings, load_settings
 from assistant.orchestrator import Orchestrator
 from assistant.store import Store, open_store
+from tests.support.memory_keyring import MemoryKeyring
 from tests.support.scripted import ScriptedProvider
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -65,3 +68,22 @@ def scripted() -> ScriptedProvider:
 @pytest.fixture
 def orchestrator(settings: Settings, store: Store, scripted: ScriptedProvider) -> Orchestrator:
     return Orchestrator(settings, store, provider_factory=lambda _s: scripted)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """An in-memory keyring backend for the test (restored afterwards)."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """No usable keyring backend, as on headless Linux."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)

@@ -5,13 +5,10 @@ where each key is set, the keyring) — never a key's value, never a network cal
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
-from keyring.backends import fail
 from typer.testing import CliRunner
 
 import providers.models
@@ -46,23 +43,6 @@ def write_config(home: Path, text: str) -> None:
     folder = home / "config"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.toml").write_text(text)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 def acme(rec: Recorder, model: str = "gpt-4.1") -> Any:

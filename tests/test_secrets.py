@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backends import fail
 from typer.testing import CliRunner
 
 from assistant import secrets
@@ -17,23 +15,6 @@ from assistant.errors import KeyringUnavailableError, MissingKeyError, SecretsEr
 from tests.support.memory_keyring import MemoryKeyring
 
 SECRET = "sk-test-0123456789abcdef"
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 def test_env_var_name() -> None:
