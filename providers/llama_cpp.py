@@ -78,6 +78,8 @@ class LlamaCppProvider:
         self._bos = ""
         self._eos = ""
         self._adds_bos = False
+        self._last_prompt: str | None = None
+        self._last_tokens: list[int] = []
         self._lock = threading.RLock()
 
     # -- loading --------------------------------------------------------------------------
@@ -163,6 +165,7 @@ class LlamaCppProvider:
             if self._llm is not None:
                 self._llm.close()
                 self._llm = None
+                self._last_prompt = None
 
     # -- prompts --------------------------------------------------------------------------
 
@@ -182,7 +185,14 @@ class LlamaCppProvider:
         # llama.cpp adds BOS itself when the vocabulary asks for it; avoid a second one.
         if self._adds_bos and self._bos and prompt.startswith(self._bos):
             prompt = prompt[len(self._bos) :]
-        return list(self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+        # A turn counts its final prompt (fitting it to the context) and then generates from
+        # the same text: keep the last tokenisation instead of doing it twice.
+        if prompt != self._last_prompt:
+            self._last_tokens = list(
+                self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+            )
+            self._last_prompt = prompt
+        return list(self._last_tokens)
 
     def count_tokens(self, messages: list[ChatMessage]) -> int:
         self.load()
