@@ -50,11 +50,96 @@ class HostedProviderConfig(BaseModel):
     stream: bool = Field(default=True, description="Stream the answer (SSE).")
 
 
+class IndexSettings(BaseModel):
+    """``[index]``: the codebase indexer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Index the current project in the TUI.")
+    max_file_bytes: int = Field(
+        default=1_000_000, ge=1, description="Files larger than this are skipped."
+    )
+    embedding_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="Sentence-transformers model name or folder; the default is the "
+        "packaged MiniLM-L6-v2 (loads offline).",
+    )
+    embed_batch_size: int = Field(default=64, ge=1, le=4096)
+    context_tokens: int = Field(
+        default=1024, ge=0, description="Token budget for code chunks put into a chat prompt "
+        "(0: no retrieval)."
+    )
+    context_chunks: int = Field(default=6, ge=0, le=50, description="Most chunks per prompt.")
+    debounce_ms: int = Field(default=300, ge=0, description="Watcher debounce.")
+
+
+class VectorStoreSettings(BaseModel):
+    """``[vector_store]``: where vectors live."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(
+        default=None,
+        description="A Chroma server (http://host:port); empty: an embedded Chroma folder "
+        "in the data dir.",
+    )
+
+
+ToolPermission = Literal["allow", "ask", "deny"]
+
+
+class ToolSettings(BaseModel):
+    """``[tools]``: the agent loop and its tools."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Offer tools to the model in chat.")
+    permissions: dict[str, ToolPermission] = Field(
+        default_factory=dict,
+        description="Per-tool deny/ask/allow (tool name -> permission); tools that write or "
+        "execute always ask whatever this says.",
+    )
+    max_steps: int = Field(default=6, ge=1, le=50, description="Tool calls per turn.")
+    max_tool_seconds: float = Field(
+        default=60.0, gt=0, description="Total seconds tools may run in one turn."
+    )
+    result_tokens: int = Field(
+        default=1024, ge=64, description="A tool result is cut to this many tokens."
+    )
+    search_cache_seconds: int = Field(default=3600, ge=0)
+    fetch_cache_seconds: int = Field(default=3600, ge=0)
+    searxng_url: str | None = Field(default=None, description="A SearXNG instance (backup).")
+    fetch_max_bytes: int = Field(default=2_000_000, ge=1024)
+    fetch_timeout: float = Field(default=15.0, gt=0, description="Overall fetch deadline.")
+    allow_private_hosts: list[str] = Field(
+        default_factory=list, description="Host names fetch_url may reach on private addresses."
+    )
+    read_max_lines: int = Field(default=400, ge=1)
+
+
+class ServerSettings(BaseModel):
+    """``[server]``: the localhost API (``fireside serve``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1")
+    port: int = Field(default=8765, ge=1, le=65535)
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API (browsers)."
+    )
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    queue_size: int = Field(default=8, ge=1, description="Requests waiting for the model.")
+    openapi: bool = Field(default=False, description="Serve /openapi.json and /docs.")
+
+
 class Settings(BaseSettings):
     """Fireside's settings. Each field can be set in ``config.toml`` or as ``FIRESIDE_<NAME>``."""
 
     model_config = SettingsConfigDict(
-        env_prefix="FIRESIDE_", extra="ignore", env_ignore_empty=True
+        env_prefix="FIRESIDE_",
+        extra="ignore",
+        env_ignore_empty=True,
+        env_nested_delimiter="__",
     )
 
     model: str | None = Field(
@@ -91,6 +176,11 @@ class Settings(BaseSettings):
         description="Hosted model for fallback/hosted turns: NAME or NAME/MODEL; empty: the "
         "first configured provider.",
     )
+
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    vector_store: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
+    tools: ToolSettings = Field(default_factory=ToolSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @field_validator("providers")
     @classmethod

@@ -78,3 +78,27 @@ class HostedDeclinedError(ProviderError):
 
 class UnknownModelError(HostedError):
     """The endpoint does not know the configured model name."""
+
+
+class IndexerError(FiresideError):
+    """The codebase index cannot be built, opened or searched."""
+
+
+class IndexLockedError(IndexerError):
+    """Another process owns this project's index (its lock file is held)."""
+
+
+class ToolError(FiresideError):
+    """A tool failed; the message is shown to the user and, in the agent loop, to the model."""
+
+
+class ToolDeniedError(ToolError):
+    """Policy (or the user) refused a tool call."""
+
+
+class UnsafeURLError(ToolError):
+    """fetch_url refused a URL: a scheme, host or address outside the SSRF rules."""
+
+
+class ServerError(FiresideError):
+    """The local API server cannot start (port in use, unsafe bind address, ...)."""

@@ -1,8 +1,8 @@
 """The stream events every front end renders (TUI, CLI, and later the HTTP API as SSE).
 
-One small typed vocabulary: ``status``, ``token``, ``context``, ``message_done``, ``error``,
-``done``. Each event is a frozen dataclass with a ``type`` tag and ``to_dict()`` giving the JSON
-shape the API streams.
+One small typed vocabulary: ``status``, ``token``, ``context``, ``tool_call``,
+``tool_result``, ``message_done``, ``error``, ``done``. Each event is a frozen dataclass with a
+``type`` tag and ``to_dict()`` giving the JSON shape the API streams.
 """
 
 from __future__ import annotations
@@ -41,6 +41,21 @@ class TokenEvent:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A code chunk put into the prompt: cite it as ``path:start_line-end_line``."""
+
+    path: str  # relative to the indexed project root
+    start_line: int
+    end_line: int
+    score: float = 0.0
+    symbol: str | None = None
+
+    @property
+    def citation(self) -> str:
+        return f"{self.path}:{self.start_line}-{self.end_line}"
+
+
+@dataclass(frozen=True)
 class ContextEvent:
     """What went into the prompt: message count, tokens, and how many old messages were dropped;
     and which model answers (sent again if a fallback turn moves to a hosted model)."""
@@ -51,7 +66,33 @@ class ContextEvent:
     dropped_messages: int = 0
     model: str = ""  # who answers this turn: a local model's name or "provider/model"
     provider: str = "local"  # "local" or the hosted [providers.NAME] the turn is sent to
+    sources: tuple[Source, ...] = ()  # code chunks retrieved from the index for this turn
     type: Literal["context"] = "context"
+
+
+@dataclass(frozen=True)
+class ToolCallEvent:
+    """The model called a tool (shown before it runs; ``step`` counts from 1 per turn)."""
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    step: int = 1
+    type: Literal["tool_call"] = "tool_call"
+
+
+@dataclass(frozen=True)
+class ToolResultEvent:
+    """What a tool returned (already capped to its token budget) or why it failed."""
+
+    call_id: str
+    name: str
+    ok: bool
+    content: str  # the text the model sees (an error message when ``ok`` is false)
+    truncated: bool = False
+    duration_ms: float = 0.0
+    step: int = 1
+    type: Literal["tool_result"] = "tool_result"
 
 
 @dataclass(frozen=True)
@@ -87,7 +128,16 @@ class DoneEvent:
     type: Literal["done"] = "done"
 
 
-Event = StatusEvent | TokenEvent | ContextEvent | MessageDoneEvent | ErrorEvent | DoneEvent
+Event = (
+    StatusEvent
+    | TokenEvent
+    | ContextEvent
+    | ToolCallEvent
+    | ToolResultEvent
+    | MessageDoneEvent
+    | ErrorEvent
+    | DoneEvent
+)
 
 
 def to_dict(event: Event) -> dict[str, Any]:

@@ -233,6 +233,7 @@ class Store:
     def delete_session(self, session_id: str) -> str:
         full = self.resolve_session_id(session_id)
         with self._tx(write=True) as db:
+            db.execute("DELETE FROM tool_steps WHERE session_id = ?", (full,))
             db.execute("DELETE FROM messages WHERE session_id = ?", (full,))
             db.execute("DELETE FROM sessions WHERE id = ?", (full,))
         return full

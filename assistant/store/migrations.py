@@ -55,8 +55,39 @@ def _m003_message_cost(db: sqlite_utils.Database) -> None:
     db["messages"].add_column("cost_usd", float)
 
 
+def _m004_tools(db: sqlite_utils.Database) -> None:
+    # One row per tool call in a turn (the agent loop's steps), kept with the assistant
+    # message they led to; and a cache of tool results (web search, fetched pages) by key.
+    db["tool_steps"].create(
+        {
+            "id": int,
+            "session_id": str,
+            "message_id": int,  # the assistant message of the turn; NULL until it is saved
+            "step": int,
+            "call_id": str,
+            "name": str,
+            "arguments": str,  # JSON
+            "ok": int,
+            "result": str,  # capped text the model saw, or the error
+            "truncated": int,
+            "duration_ms": float,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "name", "created_at"},
+    )
+    db["tool_steps"].create_index(["session_id", "id"])
+    db["tool_cache"].create(
+        {"key": str, "kind": str, "value": str, "created_at": float, "expires_at": float},
+        pk="key",
+    )
+    db["tool_cache"].create_index(["expires_at"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial,
     _m002_message_search,
     _m003_message_cost,
+    _m004_tools,
 ]

@@ -1,0 +1,7 @@
+"""The codebase indexer: scan, chunk, embed, lexical (FTS5), vectors (Chroma), hybrid ranking,
+watch. Exports the data shapes in :mod:`indexer.types`; heavy parts (sentence-transformers,
+chromadb, tree-sitter) are imported lazily by the modules that need them."""
+
+from indexer.types import Hit, IndexProgress, IndexStatus, IndexSummary, SearchMode
+
+__all__ = ["Hit", "IndexProgress", "IndexStatus", "IndexSummary", "SearchMode"]
