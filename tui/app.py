@@ -32,7 +32,7 @@ class FiresideApp(App[None]):
 
     TITLE = "Fireside"
     SUB_TITLE = "local coding assistant"
-    CSS_PATH = ["styles/app.tcss", "styles/dialogs.tcss"]
+    CSS_PATH = ["styles/app.tcss", "styles/dialogs.tcss", "styles/context.tcss"]
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(

@@ -28,6 +28,7 @@ from assistant.events import (
     StatusEvent,
     TokenEvent,
 )
+from tui.commands import default_commands, unescape
 from tui.dialogs import ConfirmDialog, ModelPicker, RenameDialog
 from tui.message_list import MessageList, MessageView
 from tui.messages import (
@@ -38,6 +39,7 @@ from tui.messages import (
     PromptSubmitted,
     SessionSelected,
 )
+from tui.output_block import OutputBlock
 from tui.prompt_input import PromptInput
 from tui.session_sidebar import SessionSidebar
 from tui.status_bar import BUSY, READY, StatusBar
@@ -80,6 +82,8 @@ class ChatScreen(Screen[None]):
         self._model: tuple[str, bool] = ("…", False)
         # Made here so the app can set the model's state before the screen is composed.
         self.status_bar = StatusBar(id="status")
+        # Slash commands typed in the prompt (/help, /search …); see tui/commands.py.
+        self.commands = default_commands()
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -147,19 +151,25 @@ class ChatScreen(Screen[None]):
 
     async def on_prompt_submitted(self, message: PromptSubmitted) -> None:
         message.stop()
+        if await self.commands.dispatch(self, message.text):
+            prompt = self.query_one(PromptInput)
+            if prompt.text.strip() == message.text:  # kept while an answer runs
+                prompt.clear()
+            return
+        text = unescape(message.text)
         if self.answering:
             prompt = self.query_one(PromptInput)
             if not prompt.text.strip():  # cleared by a burst of keys: give the text back
                 prompt.text = message.text
             self._tell("Still answering — press Esc to stop it first.", severity="warning")
             return
-        await self.message_list.add(MessageView("user", message.text))
+        await self.message_list.add(MessageView("user", text))
         model, hosted = self._model
         view = MessageView(
             "assistant", author=None if model == "…" else model, streaming=True, hosted=hosted
         )
         await self.message_list.add(view)
-        turn = Turn(message.text, self.session_id, view)
+        turn = Turn(text, self.session_id, view)
         self._set_turn(turn)
         self._live_turns.add(turn)
         self.status_bar.set_state("answering…", BUSY)
@@ -282,6 +292,11 @@ class ChatScreen(Screen[None]):
         self._show_title()
         await self.refresh_sessions()
         self.refresh_bindings()
+
+    async def show_output(self, title: str, body: str, *, collapsed: bool = False) -> None:
+        """Show command output (plain text) as a foldable block in the conversation; it is
+        not saved with the chat."""
+        await self.message_list.add(OutputBlock(title, body, collapsed=collapsed))
 
     def _set_turn(self, turn: Turn | None) -> None:
         """Make ``turn`` the running answer (None: no answer is running)."""

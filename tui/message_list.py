@@ -166,7 +166,10 @@ class MessageList(VerticalScroll):
         self.anchor()
 
     async def clear(self) -> None:
-        await self.query_children(MessageView).remove()
+        # Messages and command output blocks alike (everything but the hint and the spacer).
+        await self.remove_children(
+            [child for child in self.children if child.id not in ("empty-hint", "spacer")]
+        )
         self._show_empty(True)
 
     async def show_history(self, messages: Sequence[Message]) -> None:
