@@ -3,5 +3,6 @@ each, registered in one registry; plugins add tools through the ``fireside.tools
 group. Nothing here imports a network or model library at import time."""
 
 from assistant.tools.base import Risk, Tool, ToolContext, ToolOutput
+from assistant.tools.registry import Registry, default_registry
 
-__all__ = ["Risk", "Tool", "ToolContext", "ToolOutput"]
+__all__ = ["Registry", "Risk", "Tool", "ToolContext", "ToolOutput", "default_registry"]

@@ -5,6 +5,7 @@ validates arguments, runs them and caps their results."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -41,6 +42,13 @@ class ToolContext:
     project_root: Path | None = None  # the indexed project (read_file, code_search)
     cancel: threading.Event = field(default_factory=threading.Event)
     deadline: float | None = None  # time.monotonic() by which the tool must give up
+    count_tokens: Callable[[str], int] | None = None  # the model's tokenizer; None: estimate
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (never negative); None without a deadline."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,331 @@
+"""The tool registry: which tools exist, which the model is offered, and running one call.
+
+``Registry.run(call, ctx, approve)`` is the only way the agent loop runs a tool. It never
+raises for a bad call: an unknown tool, invalid arguments, a refusal by policy, a tool error,
+a crash, a timeout or a cancel each become a ``ToolResultEvent`` with ``ok=False`` and a
+one-line message the model (and the user) can act on. A successful result is capped to
+``settings.tools.result_tokens`` tokens with a visible marker.
+
+Policy per tool, from ``[tools] permissions`` (tool name -> deny/ask/allow): deny refuses,
+ask calls ``approve(tool, arguments)``, allow runs. Without an entry, READ and NETWORK tools
+are allowed and WRITE/EXECUTE tools ask; WRITE/EXECUTE tools always ask, even when the config
+says allow.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import ValidationError
+
+from assistant.errors import ToolDeniedError, ToolError
+from assistant.events import ToolResultEvent
+from assistant.tools.base import Risk, Tool, ToolContext, ToolOutput
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from providers.base import ToolCall, ToolSpec
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "fireside.tools"
+
+Approver = Callable[[Tool, dict[str, Any]], bool]
+Decision = Literal["allow", "ask", "deny"]
+
+_POLL_SECONDS = 0.05
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count (about four characters a token) when no tokenizer is at hand."""
+    return (len(text) + 3) // 4
+
+
+def cap_text(
+    text: str, max_tokens: int, count: Callable[[str], int] | None = None
+) -> tuple[str, bool]:
+    """``text`` cut to at most ``max_tokens`` tokens (marker included), and whether it was cut.
+    The cut keeps the beginning and ends on a line break when one is near."""
+    count = count or estimate_tokens
+    total = count(text)
+    if total <= max_tokens:
+        return text, False
+    marker = f"\n[… truncated: the result had about {total} tokens; the first part is shown]"
+    if count(marker) > max_tokens // 2:
+        marker = "\n[… truncated]"
+    budget = max(0, max_tokens - count(marker))
+    # Largest prefix within budget: binary search on characters (token counts are monotone
+    # enough for prefixes that this lands within a token or two).
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count(text[:mid]) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    cut = text[:lo]
+    if not cut:
+        return marker.lstrip(), True
+    newline = cut.rfind("\n")
+    if newline > len(cut) * 0.8:
+        cut = cut[:newline]
+    return cut.rstrip() + marker, True
+
+
+class Registry:
+    """Tools by name, in registration order."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._tools: dict[str, Tool] = {}
+        self.warnings: list[str] = []  # plugin problems, for front ends to show
+
+    # -- contents -------------------------------------------------------------------------
+
+    def register(self, tool: Tool) -> Tool:
+        """Add ``tool``; a second tool with the same name is a ValueError."""
+        if not isinstance(tool, Tool):
+            raise TypeError(f"not a Tool: {tool!r}")
+        if not tool.name.isidentifier():
+            raise ValueError(f"tool name {tool.name!r} must be an identifier")
+        if tool.name in self._tools:
+            raise ValueError(f"a tool named {tool.name!r} is already registered")
+        self._tools[tool.name] = tool
+        return tool
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def tools(self, ctx: ToolContext) -> list[Tool]:
+        """The tools usable now: available in ``ctx`` and not denied by config."""
+        out = []
+        for tool in self._tools.values():
+            if self.permission(tool) == "deny":
+                continue
+            try:
+                if tool.available(ctx):
+                    out.append(tool)
+            except Exception:  # a broken availability check hides the tool, nothing more
+                log.warning("tool %s: availability check failed", tool.name, exc_info=True)
+        return out
+
+    def specs(self, ctx: ToolContext) -> tuple[ToolSpec, ...]:
+        """What the model is offered (name, description, JSON schema of the arguments)."""
+        from providers.base import ToolSpec
+
+        return tuple(ToolSpec(t.name, t.description, t.json_schema()) for t in self.tools(ctx))
+
+    # -- policy ---------------------------------------------------------------------------
+
+    def permission(self, tool: Tool) -> Decision:
+        """deny / ask / allow for ``tool``: config first; WRITE/EXECUTE never get past ask."""
+        configured = self.settings.tools.permissions.get(tool.name)
+        if configured == "deny":
+            return "deny"
+        if tool.risk.always_asks:
+            return "ask"
+        if configured is not None:
+            return configured
+        return "allow" if tool.risk in (Risk.READ, Risk.NETWORK) else "ask"
+
+    def _check_policy(
+        self, tool: Tool, arguments: dict[str, Any], approve: Approver | None
+    ) -> None:
+        decision = self.permission(tool)
+        if decision == "deny":
+            raise ToolDeniedError(
+                f"{tool.name} is turned off in the settings ([tools] permissions)"
+            )
+        if decision == "ask":
+            if approve is None:
+                raise ToolDeniedError(
+                    f"{tool.name} needs the user's approval and nobody can give it here; "
+                    "it was not run"
+                )
+            try:
+                allowed = bool(approve(tool, arguments))
+            except Exception as exc:
+                log.warning("approval for %s failed", tool.name, exc_info=True)
+                raise ToolDeniedError(f"{tool.name} was not approved ({exc})") from None
+            if not allowed:
+                raise ToolDeniedError(f"the user declined to run {tool.name}")
+
+    # -- running --------------------------------------------------------------------------
+
+    def run(
+        self,
+        call: ToolCall,
+        ctx: ToolContext,
+        approve: Approver | None = None,
+        step: int = 1,
+    ) -> ToolResultEvent:
+        """Run one call the model made; always returns a result event (never raises for a
+        bad call). ``ok=False`` results carry the reason in ``content``."""
+        started = time.monotonic()
+
+        def result(ok: bool, content: str, truncated: bool = False) -> ToolResultEvent:
+            return ToolResultEvent(
+                call_id=call.id,
+                name=call.name,
+                ok=ok,
+                content=content,
+                truncated=truncated,
+                duration_ms=round((time.monotonic() - started) * 1000, 2),
+                step=step,
+            )
+
+        tool = self._tools.get(call.name)
+        usable = self.tools(ctx)
+        if tool is None or tool not in usable:
+            available = ", ".join(t.name for t in usable) or "none"
+            if tool is None:
+                why = f"unknown tool {call.name!r}"
+            elif self.permission(tool) == "deny":
+                why = f"{call.name} is turned off in the settings"
+            else:
+                why = f"{call.name} is not available here"
+            return result(False, f"{why}; available tools: {available}")
+        arguments = call.arguments if isinstance(call.arguments, dict) else {}
+        try:
+            args = tool.args.model_validate(arguments)
+        except ValidationError as exc:
+            return result(False, _invalid_arguments(tool, exc))
+        try:
+            self._check_policy(tool, args.model_dump(), approve)
+            output = self._run_guarded(tool, args, ctx)
+        except ToolError as exc:
+            return result(False, _one_line(str(exc)) or f"{tool.name} failed")
+        except Exception as exc:
+            log.warning("tool %s crashed", tool.name, exc_info=True)
+            return result(False, _one_line(f"{tool.name} failed: {type(exc).__name__}: {exc}"))
+        text, truncated = cap_text(
+            output.text, self.settings.tools.result_tokens, ctx.count_tokens
+        )
+        return result(True, text, truncated)
+
+    def run_tool(self, name: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolOutput:
+        """Run a tool directly (the CLI's ``fireside web`` / ``fetch``): validated, not
+        policy-checked or capped; raises ToolError."""
+        tool = self._tools.get(name)
+        if tool is None:
+            raise ToolError(f"unknown tool {name!r}; available tools: {', '.join(self._tools)}")
+        try:
+            args = tool.args.model_validate(arguments)
+        except ValidationError as exc:
+            raise ToolError(_invalid_arguments(tool, exc)) from None
+        return self._run_guarded(tool, args, ctx)
+
+    def _run_guarded(self, tool: Tool, args: Any, ctx: ToolContext) -> ToolOutput:
+        """Run in a worker thread and stop waiting on cancel or at the deadline (a tool
+        should notice them itself; this is the backstop for one that does not)."""
+        if ctx.cancel.is_set():
+            raise ToolError(f"{tool.name} was cancelled")
+        if ctx.deadline is not None and time.monotonic() >= ctx.deadline:
+            raise ToolError(f"no time left to run {tool.name} (the turn's tool time is used up)")
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                box["output"] = tool.run(args, ctx)
+            except BaseException as exc:  # handed to the caller's thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=work, name=f"tool-{tool.name}", daemon=True)
+        worker.start()
+        while not done.wait(_POLL_SECONDS):
+            if ctx.cancel.is_set():
+                raise ToolError(f"{tool.name} was cancelled")
+            if ctx.deadline is not None and time.monotonic() >= ctx.deadline + 1.0:
+                raise ToolError(f"{tool.name} took too long and was stopped")
+        if "error" in box:
+            raise box["error"]
+        output = box.get("output")
+        if isinstance(output, str):
+            output = ToolOutput(output)
+        if not isinstance(output, ToolOutput):
+            raise ToolError(f"{tool.name} returned no result")
+        return output
+
+    # -- plugins --------------------------------------------------------------------------
+
+    def load_entry_points(self, entry_points: Iterable[Any] | None = None) -> None:
+        """Add tools from the ``fireside.tools`` entry point group. An entry point may name a
+        Tool, a list of Tools, or a callable taking the registry (``register(registry)``),
+        which may also return a Tool or a list of them. A broken plugin is a warning."""
+        if entry_points is None:
+            from importlib.metadata import entry_points as _entry_points
+
+            entry_points = _entry_points(group=ENTRY_POINT_GROUP)
+        for ep in entry_points:
+            try:
+                obj = ep.load()
+                if callable(obj) and not isinstance(obj, Tool):
+                    obj = obj(self)
+                items = [] if obj is None else [obj] if isinstance(obj, Tool) else list(obj)
+                for item in items:
+                    self.register(item)
+            except Exception as exc:
+                message = f"tool plugin {ep.name!r} ({ep.value}) was not loaded: {exc}"
+                log.warning(message)
+                self.warnings.append(_one_line(message))
+
+
+def _invalid_arguments(tool: Tool, exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "arguments"
+        problems.append(f"{where}: {err['msg']}")
+    fields = tool.json_schema().get("properties", {})
+    required = tool.json_schema().get("required", [])
+    shape = ", ".join(
+        f"{name}{'' if name in required else '?'}: {spec.get('type', 'any')}"
+        for name, spec in fields.items()
+    )
+    return _one_line(
+        f"invalid arguments for {tool.name}: {'; '.join(problems)}. "
+        f"Expected {{{shape}}}; fix the arguments and call again"
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def builtin_tools() -> list[Tool]:
+    """The tools Fireside ships (each module is imported here, its heavy imports stay lazy)."""
+    tools: list[Tool] = []
+    for module_name in ("web_search", "fetch_url", "read_file", "code_search"):
+        try:
+            module = __import__(f"assistant.tools.{module_name}", fromlist=["TOOL"])
+        except ModuleNotFoundError as exc:  # a tool module not written yet
+            if exc.name != f"assistant.tools.{module_name}":
+                raise
+            continue
+        tools.append(module.TOOL)
+    return tools
+
+
+def default_registry(settings: Settings, plugins: bool = True) -> Registry:
+    """The built-in tools plus the ``fireside.tools`` plugins."""
+    registry = Registry(settings)
+    for tool in builtin_tools():
+        registry.register(tool)
+    if plugins:
+        registry.load_entry_points()
+    return registry
