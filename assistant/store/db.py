@@ -300,6 +300,44 @@ class Store:
             ).fetchall()
         return [Message(*row) for row in rows]
 
+    # -- tool cache (web search results, fetched pages) -----------------------------------
+
+    def cache_get(self, key: str) -> str | None:
+        """The cached value for ``key``, or None when absent or expired."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT value FROM tool_cache WHERE key = ? AND expires_at > ?",
+                (key, time.time()),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def cache_put(self, key: str, kind: str, value: str, ttl: float) -> None:
+        """Keep ``value`` for ``ttl`` seconds (ttl <= 0: not cached); expired rows are
+        removed on the way."""
+        if ttl <= 0:
+            return
+        now = time.time()
+        with self._tx(write=True) as db:
+            db.execute("DELETE FROM tool_cache WHERE expires_at <= ?", (now,))
+            db.execute(
+                "INSERT OR REPLACE INTO tool_cache (key, kind, value, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (key, kind, value, now, now + ttl),
+            )
+
+    def cache_purge(self, kind: str | None = None, expired_only: bool = True) -> int:
+        """Delete cached tool results (expired ones, or all; of one kind or every kind);
+        returns how many rows went."""
+        sql, params = "DELETE FROM tool_cache WHERE 1 = 1", []
+        if expired_only:
+            sql += " AND expires_at <= ?"
+            params.append(time.time())
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
+        with self._tx(write=True) as db:
+            return db.execute(sql, params).rowcount
+
 
 def open_store(path: Path | None = None) -> Store:
     """The store at ``path`` (default: the data folder's ``fireside.db``)."""
