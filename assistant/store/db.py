@@ -11,7 +11,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import SessionNotFoundError, StoreError
+from assistant.events import Source
 from assistant.store.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -234,6 +235,7 @@ class Store:
         full = self.resolve_session_id(session_id)
         with self._tx(write=True) as db:
             db.execute("DELETE FROM tool_steps WHERE session_id = ?", (full,))
+            db.execute("DELETE FROM message_sources WHERE session_id = ?", (full,))
             db.execute("DELETE FROM messages WHERE session_id = ?", (full,))
             db.execute("DELETE FROM sessions WHERE id = ?", (full,))
         return full
@@ -299,6 +301,41 @@ class Store:
                 (quoted, limit),
             ).fetchall()
         return [Message(*row) for row in rows]
+
+    # -- code context of answers ----------------------------------------------------------
+
+    def add_message_sources(
+        self, session_id: str, message_id: int, sources: Sequence[Source]
+    ) -> None:
+        """Record the code chunks put into the prompt of answer ``message_id``, best first."""
+        if not sources:
+            return
+        rows = [
+            (message_id, session_id, rank, s.path, s.start_line, s.end_line, s.score, s.symbol)
+            for rank, s in enumerate(sources)
+        ]
+        with self._tx(write=True) as db:
+            db.executemany(
+                "INSERT INTO message_sources (message_id, session_id, rank, path, start_line,"
+                " end_line, score, symbol) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def message_sources(self, session_id: str) -> dict[int, list[Source]]:
+        """The code chunks each answer of a chat was given: message id → sources, best first."""
+        full = self.resolve_session_id(session_id)
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT message_id, path, start_line, end_line, score, symbol"
+                " FROM message_sources WHERE session_id = ? ORDER BY message_id, rank",
+                (full,),
+            ).fetchall()
+        found: dict[int, list[Source]] = {}
+        for message_id, path, start, end, score, symbol in rows:
+            found.setdefault(int(message_id), []).append(
+                Source(path, int(start), int(end), float(score or 0.0), symbol)
+            )
+        return found
 
     # -- tool cache (web search results, fetched pages) -----------------------------------
 

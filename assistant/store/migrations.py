@@ -85,9 +85,32 @@ def _m004_tools(db: sqlite_utils.Database) -> None:
     db["tool_cache"].create_index(["expires_at"])
 
 
+def _m005_message_sources(db: sqlite_utils.Database) -> None:
+    # The code chunks (from the codebase index) put into the prompt of an answer, best first,
+    # so a reopened chat still shows what each answer was given.
+    db["message_sources"].create(
+        {
+            "id": int,
+            "message_id": int,  # the assistant message
+            "session_id": str,
+            "rank": int,
+            "path": str,
+            "start_line": int,
+            "end_line": int,
+            "score": float,
+            "symbol": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"message_id", "session_id", "path"},
+    )
+    db["message_sources"].create_index(["session_id", "message_id"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial,
     _m002_message_search,
     _m003_message_cost,
     _m004_tools,
+    _m005_message_sources,
 ]
