@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.errors import ContextOverflowError, FiresideError
@@ -20,6 +21,7 @@ from assistant.events import (
     ErrorEvent,
     Event,
     MessageDoneEvent,
+    Source,
     StatusEvent,
     Timings,
     TokenEvent,
@@ -27,6 +29,9 @@ from assistant.events import (
 )
 from assistant.store import Message, Store
 from providers.base import ChatMessage, Finish, GenerationOptions, Provider, ToolCall
+
+if TYPE_CHECKING:
+    from assistant.retrieval import Retrieved, Retriever
 
 TITLE_CHARS = 60
 
@@ -36,6 +41,7 @@ class FittedPrompt:
     messages: list[ChatMessage]
     prompt_tokens: int
     dropped: int
+    sources: tuple[Source, ...] = ()  # code chunks in the prompt (retrieved for this turn)
 
 
 def compose_user_message(prompt: str, context: str | None = None) -> str:
@@ -53,16 +59,23 @@ def title_for(prompt: str) -> str:
 
 
 class Orchestrator:
-    """Runs turns for any front end. ``provider_factory`` is called once, lazily."""
+    """Runs turns for any front end. ``provider_factory`` is called once, lazily.
+
+    ``retriever`` (an :class:`assistant.retrieval.Retriever`; may be set or cleared between
+    turns) adds code chunks from the codebase index to each turn's prompt, unless
+    ``[index] context_tokens`` is 0.
+    """
 
     def __init__(
         self,
         settings: Settings,
         store: Store,
         provider_factory: Callable[[Settings], Provider] | None = None,
+        retriever: Retriever | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
+        self.retriever = retriever
         self._factory = provider_factory
         self._provider: Provider | None = None
         self._provider_lock = threading.Lock()
@@ -150,12 +163,18 @@ class Orchestrator:
         """Tokens kept free for the answer."""
         return min(self.settings.max_tokens, max(64, n_ctx // 4))
 
-    def fit_prompt(self, history: list[ChatMessage]) -> FittedPrompt:
+    def fit_prompt(
+        self, history: list[ChatMessage], retrieved: Retrieved | None = None
+    ) -> FittedPrompt:
         """System prompt + as much recent history as fits, leaving room for the answer.
 
-        Oldest turns go first; the latest user message always stays. Raises
+        Oldest turns go first; the latest user message always stays, with the ``retrieved``
+        code chunks before it (their budget was set by :meth:`_retrieve`; they are dropped,
+        lowest-ranked first, only when the latest message alone leaves no room). Raises
         ContextOverflowError when even that does not fit.
         """
+        from assistant.retrieval import apply_context
+
         provider = self.provider
         n_ctx = provider.context_size
         reserve = self._reserve(n_ctx)
@@ -163,11 +182,15 @@ class Orchestrator:
         kept = list(history)
         dropped = 0
         while True:
-            messages = [system, *kept]
+            messages = [system, *apply_context(kept, retrieved)]
             tokens = provider.count_tokens(messages)
             if tokens + reserve <= n_ctx:
-                return FittedPrompt(messages, tokens, dropped)
+                sources = retrieved.sources if retrieved is not None else ()
+                return FittedPrompt(messages, tokens, dropped, sources)
             if len(kept) <= 1:
+                if retrieved is not None and retrieved.chunks:
+                    retrieved = retrieved.without_last()
+                    continue
                 raise ContextOverflowError(
                     f"the message is about {tokens} tokens but the model's context holds "
                     f"{n_ctx} (with {reserve} kept for the answer); shorten it or raise "
@@ -223,7 +246,8 @@ class Orchestrator:
         note = getattr(provider, "template_note", None)
         if note:
             yield StatusEvent(note)
-        fitted = self.fit_prompt(history)
+        retrieved = yield from self._retrieve(history)
+        fitted = self.fit_prompt(history, retrieved)
         if fitted.dropped:
             yield StatusEvent(
                 f"dropped the {fitted.dropped} oldest message(s) to fit the "
@@ -236,6 +260,7 @@ class Orchestrator:
             dropped_messages=fitted.dropped,
             model=provider.name,
             provider=_provider_of(provider),
+            sources=fitted.sources,
         )
         yield context
         options = GenerationOptions(
@@ -294,6 +319,31 @@ class Orchestrator:
             yield ErrorEvent(error + (" (partial answer saved)" if pieces else ""))
         yield done
 
+    def _retrieve(
+        self, history: list[ChatMessage]
+    ) -> Generator[Event, None, Retrieved | None]:
+        """Code chunks for the latest question (None without a retriever); an index that
+        fails is a status line, never a failed turn."""
+        retriever = self.retriever
+        if retriever is None or self.settings.index.context_tokens <= 0:
+            return None
+        if not history or history[-1]["role"] != "user":
+            return None
+        from assistant.retrieval import budget_for, token_counter
+
+        provider = self.provider
+        n_ctx = provider.context_size
+        system: ChatMessage = {"role": "system", "content": self.system_prompt()}
+        room = n_ctx - self._reserve(n_ctx) - provider.count_tokens([system, history[-1]])
+        budget = budget_for(self.settings.index, room)
+        try:
+            return retriever.retrieve(
+                history[-1]["content"], budget, token_counter(provider.count_tokens)
+            )
+        except FiresideError as exc:
+            yield StatusEvent(f"no code context for this answer: {exc}")
+            return None
+
     def _save_answer(
         self,
         session_id: str,
@@ -336,6 +386,7 @@ class Orchestrator:
             provider=_provider_of(provider),
             cost_usd=cost,
         )
+        self.store.add_message_sources(session_id, message_id, fitted.sources)
         return MessageDoneEvent(
             message_id=message_id,
             session_id=session_id,
