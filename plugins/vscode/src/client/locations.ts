@@ -1,0 +1,58 @@
+// Search hits → file locations in the editor. No `vscode` import.
+
+import * as path from "node:path";
+
+import type { SearchHit } from "./api";
+
+export interface HitLocation {
+  file: string; // absolute path
+  line: number; // 0-based (editor lines)
+  endLine: number; // 0-based, inclusive
+}
+
+export type Resolved = { ok: true; location: HitLocation } | { ok: false; message: string };
+
+/**
+ * A hit's path is relative to the indexed root (forward slashes). Resolve it against the index
+ * root when the server sent it, else against each workspace folder; refuse paths that escape
+ * the root (`..`, absolute) and files that do not exist.
+ */
+export function resolveHit(
+  hit: SearchHit,
+  roots: string[],
+  exists: (file: string) => boolean,
+): Resolved {
+  const rel = hit.path.replace(/\\/g, "/");
+  if (!rel || path.posix.isAbsolute(rel) || /^[A-Za-z]:/.test(rel) || rel.split("/").includes("..")) {
+    return { ok: false, message: `The hit ${hit.path} is outside the indexed project.` };
+  }
+  for (const root of roots) {
+    const file = path.join(root, ...rel.split("/"));
+    if (exists(file)) {
+      const line = Math.max(0, Math.floor(hit.start_line) - 1);
+      const endLine = Math.max(line, Math.floor(hit.end_line) - 1);
+      return { ok: true, location: { file, line, endLine } };
+    }
+  }
+  return {
+    ok: false,
+    message: `${hit.path} is not in this workspace (the index covers another folder, or the file was deleted; re-index with "Fireside: Start indexing this workspace").`,
+  };
+}
+
+/** The quick-pick line for a hit: label, description, detail. */
+export function hitLabel(hit: SearchHit): { label: string; description: string; detail: string } {
+  const where = `${hit.path}:${hit.start_line}`;
+  const first = hit.snippet.split(/\r?\n/).find((l) => l.trim()) ?? "";
+  return {
+    label: hit.symbol ? `${hit.symbol}` : where,
+    description: hit.symbol ? where : `lines ${hit.start_line}-${hit.end_line}`,
+    detail: first.trim().slice(0, 200),
+  };
+}
+
+/** Is `file` inside `root`? (for "file outside the indexed project" messages) */
+export function isInside(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+}

@@ -1,0 +1,137 @@
+// Client logic without a server: SSE parsing, events, Markdown, prompts, hit locations,
+// webview messages, token paths.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+
+import { checkServerUrl } from "../client/api";
+import { buildCodePrompt } from "../client/context";
+import { FiresideApiError, errorFromStatus, serverMessage } from "../client/errors";
+import { parseEvent } from "../client/events";
+import { hitLabel, isInside, resolveHit } from "../client/locations";
+import { StreamingMarkdown, escapeHtml, renderMarkdown } from "../client/markdown";
+import { parseFromWebview } from "../client/messages";
+import { SseParser } from "../client/sse";
+import { defaultDataDir, defaultTokenFile, readTokenFile } from "../client/token";
+
+test("SSE: messages split across chunks, CRLF, comments, multi-line data", () => {
+  const p = new SseParser();
+  assert.deepEqual(p.feed("data: {\"a\":"), []);
+  assert.deepEqual(p.feed("1}\n"), []);
+  assert.deepEqual(p.feed("\n"), [{ event: "message", data: '{"a":1}' }]);
+  assert.deepEqual(p.feed(": keep-alive\r\n\r\nevent: token\r\ndata: x\r"), []);
+  assert.deepEqual(p.feed("\ndata: y\r\n\r\n"), [{ event: "token", data: "x\ny" }]);
+  assert.deepEqual(p.feed("data:[DONE]\n\n"), [{ event: "message", data: "[DONE]" }]);
+});
+
+test("events: known types parsed, unknown or malformed ignored", () => {
+  assert.deepEqual(parseEvent('{"type":"token","text":"hi"}'), { type: "token", text: "hi" });
+  assert.equal(parseEvent('{"type":"token"}'), undefined); // no text
+  assert.equal(parseEvent('{"type":"weird","text":"x"}'), undefined);
+  assert.equal(parseEvent("not json"), undefined);
+  assert.deepEqual(parseEvent('{"session_id":"s1"}', "done"), { type: "done", session_id: "s1" });
+});
+
+test("errors: each status says what to do", () => {
+  const base = "http://127.0.0.1:8765";
+  assert.match(errorFromStatus(401, "", base).message, /fireside token/);
+  assert.equal(errorFromStatus(401, "", base).kind, "unauthorized");
+  assert.match(errorFromStatus(421, "", base).message, /127\.0\.0\.1:8765.*Host/);
+  const busy = errorFromStatus(503, '{"error":{"message":"queue full"}}', base, "3");
+  assert.equal(busy.kind, "busy");
+  assert.equal(busy.retryAfter, 3);
+  assert.match(busy.message, /queue full.*in 3 s/);
+  assert.equal(serverMessage('{"detail":[{"msg":"field required"}]}'), "field required");
+  assert.equal(errorFromStatus(500, "boom", base).kind, "server");
+});
+
+test("server URL must be loopback http", () => {
+  assert.equal(checkServerUrl("http://localhost:9000").port, "9000");
+  assert.throws(() => checkServerUrl("http://example.com:8765"), (e: FiresideApiError) => e.kind === "config" && /this machine/.test(e.message));
+  assert.throws(() => checkServerUrl("https://127.0.0.1:8765"), /http:\/\//);
+  assert.throws(() => checkServerUrl("nonsense"), /not a URL/);
+});
+
+test("markdown: escapes HTML, renders code fences, lists, headings", () => {
+  const html = renderMarkdown("# Title\n\nSome <b>bold</b> **really** `x<y`\n\n- a\n- b\n\n```py\nprint('<hi>')\n```\n");
+  assert.deepEqual(html, [
+    "<h1>Title</h1>",
+    "<p>Some &lt;b&gt;bold&lt;/b&gt; <strong>really</strong> <code>x&lt;y</code></p>",
+    "<ul><li>a</li><li>b</li></ul>",
+    '<pre><code class="language-py">print(&#39;&lt;hi&gt;&#39;)</code></pre>',
+  ]);
+  assert.equal(escapeHtml(`<script>"'&`), "&lt;script&gt;&quot;&#39;&amp;");
+});
+
+test("markdown: streaming re-renders only the growing block and ends like a full render", () => {
+  const text = "Intro line.\n\n```js\nconst a = 1;\n\nconst b = 2;\n```\n\nAfter the code.\n- one\n- two\n";
+  const md = new StreamingMarkdown();
+  let blocks: string[] = [];
+  let maxRerendered = 0;
+  for (let i = 0; i < text.length; i += 3) {
+    const update = md.append(text.slice(i, i + 3));
+    assert.ok(update.from <= blocks.length, "never skips blocks");
+    blocks = blocks.slice(0, update.from).concat(update.html);
+    maxRerendered = Math.max(maxRerendered, update.html.length);
+  }
+  assert.deepEqual(blocks, renderMarkdown(text));
+  assert.ok(maxRerendered <= 2, `re-rendered ${maxRerendered} blocks at once`);
+  // the blank line inside the open fence did not end the code block
+  assert.ok(blocks.some((b) => b.includes("const a = 1;\n\nconst b = 2;")));
+});
+
+test("selection prompt: path and lines; a huge selection is capped with a notice", () => {
+  const small = buildCodePrompt("What does it do?", { path: "src/a.py", startLine: 3, endLine: 4, text: "x = 1\ny = 2", language: "python" }, 1000);
+  assert.equal(small.truncated, false);
+  assert.match(small.content, /src\/a\.py:3-4/);
+  assert.match(small.content, /```python\nx = 1\ny = 2\n```/);
+  const lines = Array.from({ length: 5000 }, (_, i) => `line ${i}`).join("\n");
+  const big = buildCodePrompt("Explain", { path: "big.txt", startLine: 1, endLine: 5000, text: lines }, 2000);
+  assert.equal(big.truncated, true);
+  assert.ok(big.content.length < 2300);
+  assert.match(big.notice ?? "", /too long.*only lines 1-\d+ of 1-5000/);
+  const fenced = buildCodePrompt("q", { path: "r.md", startLine: 1, endLine: 1, text: "```x```" }, 100);
+  assert.match(fenced.content, /````\n```x```\n````/);
+});
+
+test("search hits map to locations; paths outside the project are refused", () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "fireside-loc-"));
+  fs.mkdirSync(path.join(root, "pkg"));
+  fs.writeFileSync(path.join(root, "pkg", "m.py"), "a\nb\nc\n");
+  const hit = { path: "pkg/m.py", start_line: 2, end_line: 3, score: 1, snippet: "\n  def f():\n" };
+  const r = resolveHit(hit, ["/nonexistent", root], fs.existsSync);
+  assert.deepEqual(r, { ok: true, location: { file: path.join(root, "pkg", "m.py"), line: 1, endLine: 2 } });
+  const outside = resolveHit({ ...hit, path: "../etc/passwd" }, [root], fs.existsSync);
+  assert.equal(outside.ok, false);
+  assert.match(outside.ok ? "" : outside.message, /outside the indexed project/);
+  const missing = resolveHit({ ...hit, path: "gone.py" }, [root], fs.existsSync);
+  assert.match(missing.ok ? "" : missing.message, /not in this workspace/);
+  assert.deepEqual(hitLabel({ ...hit, symbol: "f" }), { label: "f", description: "pkg/m.py:2", detail: "def f():" });
+  assert.equal(isInside(root, path.join(root, "pkg", "m.py")), true);
+  assert.equal(isInside(root, "/etc/passwd"), false);
+});
+
+test("webview messages: only known shapes pass", () => {
+  assert.deepEqual(parseFromWebview({ type: "ask", text: "hi" }), { type: "ask", text: "hi" });
+  assert.equal(parseFromWebview({ type: "ask", text: "  " }), undefined);
+  assert.equal(parseFromWebview({ type: "ask", text: 5 }), undefined);
+  assert.equal(parseFromWebview({ type: "ask", text: "x", extra: 1 }), undefined);
+  assert.equal(parseFromWebview({ type: "runCommand", command: "rm" }), undefined);
+  assert.equal(parseFromWebview("stop"), undefined);
+  assert.deepEqual(parseFromWebview({ type: "insert", code: "x" }), { type: "insert", code: "x" });
+  assert.equal(parseFromWebview({ type: "copy", code: "x".repeat(2_000_000) }), undefined);
+});
+
+test("token file: the documented location, clear errors", () => {
+  assert.equal(defaultDataDir({ FIRESIDE_HOME: "/h" }, "linux", "/home/u"), path.join("/h", "data"));
+  assert.equal(defaultDataDir({}, "linux", "/home/u"), path.join("/home/u", ".local", "share", "fireside"));
+  assert.equal(defaultDataDir({ XDG_DATA_HOME: "/x" }, "linux", "/home/u"), path.join("/x", "fireside"));
+  assert.equal(defaultDataDir({}, "darwin", "/Users/u"), path.join("/Users/u", "Library", "Application Support", "fireside"));
+  assert.equal(path.basename(defaultTokenFile({}, "linux", "/home/u")), "api-token");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fireside-tok-"));
+  assert.throws(() => readTokenFile(path.join(dir, "api-token")), /run `fireside token`/);
+  fs.writeFileSync(path.join(dir, "api-token"), "  secret-token\n");
+  assert.equal(readTokenFile(path.join(dir, "api-token")), "secret-token");
+});
