@@ -8,9 +8,24 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict
 
 
-class ChatMessage(TypedDict):
-    role: str  # "system" | "user" | "assistant"
+class _ChatMessageBase(TypedDict):
+    role: str  # "system" | "user" | "assistant" | "tool"
     content: str
+
+
+class ChatMessage(_ChatMessageBase, total=False):
+    """One message of a chat. Plain messages have ``role`` and ``content`` only; the agent
+    loop adds two more kinds, which every provider formats in its own API's shape:
+
+    * an assistant message that called tools: ``tool_calls`` (its text may be empty);
+    * a tool's result: role ``"tool"``, ``tool_call_id`` (the call it answers), ``name``
+      (the tool) and the result text as ``content``; ``is_error`` when the tool failed.
+    """
+
+    tool_calls: list[ToolCall]
+    tool_call_id: str
+    name: str
+    is_error: bool
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,17 @@ def render(
     bos_token: str = "",
     eos_token: str = "",
     add_generation_prompt: bool = True,
+    tools: list[dict[str, Any]] | None = None,
 ) -> str:
-    """The prompt text for ``messages``; raises ``jinja2.TemplateError`` on a broken template."""
+    """The prompt text for ``messages``; raises ``jinja2.TemplateError`` on a broken template.
+
+    ``tools`` (OpenAI-shaped function specs) is passed to templates that render tools
+    natively; templates that ignore it are unaffected."""
+    extra: dict[str, Any] = {"tools": tools} if tools else {}
     return _compile(template).render(
         messages=messages,
         bos_token=bos_token,
         eos_token=eos_token,
         add_generation_prompt=add_generation_prompt,
+        **extra,
     )

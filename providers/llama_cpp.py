@@ -3,6 +3,9 @@
 The prompt is built from the GGUF's own chat template (rendered in a Jinja sandbox), then
 tokenised and handed to ``Llama.create_completion``; llama-cpp-python keeps the KV cache of
 the longest shared prefix, so the next turn only evaluates the new messages.
+
+Tools (``options.tools``): natively when the template renders ``tools`` (calls parsed from
+``<tool_call>`` blocks), otherwise by grammar-constrained JSON; see ``providers._local_tools``.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import ContextOverflowError, ModelError, ProviderError
+from providers import _local_tools as local_tools
 from providers import chat_template
-from providers.base import ChatMessage, Finish, GenerationOptions
+from providers.base import ChatMessage, Finish, GenerationOptions, ToolCall, ToolSpec
 from providers.models import check_gguf, model_name
 
 log = logging.getLogger(__name__)
@@ -74,6 +78,7 @@ class LlamaCppProvider:
         self._llm: Any = None
         self._llama_cpp: Any = None
         self._template: str = chat_template.CHATML
+        self.native_tools = False  # the template renders tools itself
         self.template_note: str | None = None
         self._bos = ""
         self._eos = ""
@@ -153,12 +158,14 @@ class LlamaCppProvider:
             try:
                 chat_template.render(template, [{"role": "user", "content": "hi"}])
                 self._template = template
+                self.native_tools = local_tools.template_uses_tools(template)
                 return
             except Exception as exc:  # a broken template: fall back, and say so
                 self.template_note = f"the model's chat template fails ({exc}); using ChatML"
         else:
             self.template_note = "the model has no chat template; using ChatML"
         self._template = chat_template.CHATML
+        self.native_tools = False
 
     def close(self) -> None:
         with self._lock:
@@ -169,19 +176,38 @@ class LlamaCppProvider:
 
     # -- prompts --------------------------------------------------------------------------
 
-    def format_prompt(self, messages: list[ChatMessage]) -> str:
+    @property
+    def tool_mode(self) -> str:
+        """How tools reach this model: ``"native"`` (its template) or ``"grammar"``."""
+        return "native" if self.native_tools else "grammar"
+
+    def format_prompt(
+        self, messages: list[ChatMessage], tools: tuple[ToolSpec, ...] = ()
+    ) -> str:
+        """The prompt text; with ``tools``, in the form the tool mode needs."""
+        specs: list[dict[str, Any]] | None = None
+        chat: list[Any]
+        if tools and self.native_tools:
+            chat, specs = local_tools.native_messages(messages), local_tools.native_tools(tools)
+        elif tools or any(m["role"] == "tool" or m.get("tool_calls") for m in messages):
+            chat = local_tools.json_chat(messages, tools) if tools else _plain(messages)
+        else:
+            chat = list(messages)
         try:
             return chat_template.render(
                 self._template,
-                list(messages),
+                chat,
                 bos_token=self._bos,
                 eos_token=self._eos,
+                tools=specs,
             )
         except Exception as exc:
             raise ProviderError(f"the chat template could not format this chat: {exc}") from None
 
-    def _tokens(self, messages: list[ChatMessage]) -> list[int]:
-        prompt = self.format_prompt(messages)
+    def _tokens(
+        self, messages: list[ChatMessage], tools: tuple[ToolSpec, ...] = ()
+    ) -> list[int]:
+        prompt = self.format_prompt(messages, tools)
         # llama.cpp adds BOS itself when the vocabulary asks for it; avoid a second one.
         if self._adds_bos and self._bos and prompt.startswith(self._bos):
             prompt = prompt[len(self._bos) :]
@@ -194,18 +220,23 @@ class LlamaCppProvider:
             self._last_prompt = prompt
         return list(self._last_tokens)
 
-    def count_tokens(self, messages: list[ChatMessage]) -> int:
+    def count_tokens(
+        self, messages: list[ChatMessage], tools: tuple[ToolSpec, ...] = ()
+    ) -> int:
         self.load()
         with self._lock:
-            return len(self._tokens(messages))
+            return len(self._tokens(messages, tools))
 
     # -- generation -----------------------------------------------------------------------
 
-    def warm_up(self, messages: list[ChatMessage]) -> None:
-        """Evaluate ``messages`` (e.g. the system prompt) so the first answer starts sooner."""
+    def warm_up(
+        self, messages: list[ChatMessage], tools: tuple[ToolSpec, ...] = ()
+    ) -> None:
+        """Evaluate ``messages`` (e.g. the system prompt, with the tools a turn offers) so the
+        first answer starts sooner."""
         self.load()
         with self._lock:
-            tokens = self._tokens(messages)
+            tokens = self._tokens(messages, tools)
             llm = self._llm
             # Leave the prefix in the KV cache; the next generate() reuses it.
             if len(tokens) < llm.n_ctx():
@@ -226,11 +257,12 @@ class LlamaCppProvider:
         messages: list[ChatMessage],
         options: GenerationOptions,
         cancel: threading.Event,
-    ) -> Iterator[str | Finish]:
+    ) -> Iterator[str | ToolCall | Finish]:
         self.load()
         with self._lock:
             llm = self._llm
-            tokens = self._tokens(messages)
+            tools = options.tools
+            tokens = self._tokens(messages, tools)
             n_ctx = int(llm.n_ctx())
             room = n_ctx - len(tokens)
             if room <= 0:
@@ -258,12 +290,20 @@ class LlamaCppProvider:
             }
             if options.seed is not None:
                 kwargs["seed"] = options.seed
+            reader: _Reader = _Reader()
+            if tools and self.native_tools:
+                reader = _NativeReader()
+            elif tools:
+                kwargs["grammar"] = local_tools.grammar_for(tools)
+                reader = _JsonReader()
             finish = "stop"
             try:
                 for chunk in llm.create_completion(**kwargs):
                     choice = chunk["choices"][0]
                     if choice["text"] and not cancelled:
-                        yield choice["text"]
+                        shown = reader.feed(choice["text"])
+                        if shown:
+                            yield shown
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
                     if cancel.is_set():
@@ -271,8 +311,59 @@ class LlamaCppProvider:
                         break
             except (RuntimeError, ValueError) as exc:
                 raise ProviderError(f"llama.cpp failed while generating: {exc}") from None
+            if not cancelled:
+                rest, calls = reader.finish()
+                if rest:
+                    yield rest
+                yield from calls
+                if calls:
+                    finish = "tool_calls"
             yield Finish(
                 "cancelled" if cancelled else finish,
                 prompt_tokens=len(tokens),
                 completion_tokens=generated,
             )
+
+
+def _plain(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """A chat with tool steps as plain user/assistant turns (when no tools are offered)."""
+    return local_tools.json_chat(messages, ())
+
+
+class _Reader:
+    """Plain generation: every piece is text."""
+
+    def feed(self, piece: str) -> str:
+        return piece
+
+    def finish(self) -> tuple[str, list[ToolCall]]:
+        return "", []
+
+
+class _JsonReader(_Reader):
+    """Grammar-constrained JSON: the answer's text streams, a call comes at the end."""
+
+    def __init__(self) -> None:
+        self.decoder = local_tools.JsonReplyDecoder()
+
+    def feed(self, piece: str) -> str:
+        return self.decoder.feed(piece)
+
+    def finish(self) -> tuple[str, list[ToolCall]]:
+        call = self.decoder.finish()
+        if call is not None:
+            return "", [call]
+        if self.decoder.kind is None:  # not JSON after all: show it as it is
+            return self.decoder.raw, []
+        return "", []
+
+
+class _NativeReader(_Reader):
+    def __init__(self) -> None:
+        self.parser = local_tools.NativeCallParser()
+
+    def feed(self, piece: str) -> str:
+        return self.parser.feed(piece)
+
+    def finish(self) -> tuple[str, list[ToolCall]]:
+        return self.parser.finish()

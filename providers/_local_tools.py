@@ -1,0 +1,372 @@
+"""Tool calls for local GGUF models, two ways.
+
+* **Grammar-constrained JSON** (any GGUF): the tools and the reply format are described in
+  the system prompt and the model's next message is constrained by llama.cpp's JSON-schema
+  grammar to ``{"tool": <name>, "arguments": {...}}`` (the tool's own schema) or
+  ``{"answer": "..."}``. :class:`JsonReplyDecoder` streams the answer's text out of the JSON
+  string as it is generated and turns a tool reply into a :class:`ToolCall`. Earlier tool
+  calls and results are written back into the chat as that JSON and as user messages, so the
+  chat stays plain user/assistant turns every template can format.
+* **Native** (templates that take ``tools``, e.g. Qwen 2.5 / Hermes): the template renders
+  the tools and the calls itself; :class:`NativeCallParser` pulls
+  ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` out of the streamed text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+from assistant.errors import ProviderError
+from providers.base import ChatMessage, ToolCall, ToolSpec
+
+# -- grammar-constrained JSON --------------------------------------------------------------
+
+
+def reply_schema(tools: tuple[ToolSpec, ...]) -> dict[str, Any]:
+    """The JSON schema of one reply: a call to one of ``tools`` or an answer."""
+    options: list[dict[str, Any]] = [
+        {
+            "type": "object",
+            "properties": {
+                "tool": {"const": tool.name},
+                "arguments": _plain_schema(tool.parameters),
+            },
+            "required": ["tool", "arguments"],
+        }
+        for tool in tools
+    ]
+    options.append(
+        {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+    )
+    return {"oneOf": options}
+
+
+def _plain_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A tool's argument schema without keys that only document it (``title``), and with
+    ``additionalProperties: false`` so the grammar does not invent extra arguments."""
+    out = {k: v for k, v in schema.items() if k not in ("title", "description")}
+    if out.get("type") == "object":
+        out.setdefault("additionalProperties", False)
+        out["properties"] = {
+            name: {k: v for k, v in prop.items() if k != "title"}
+            for name, prop in (out.get("properties") or {}).items()
+        }
+    return out
+
+
+@lru_cache(maxsize=16)
+def _grammar(schema_json: str) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+
+
+def grammar_for(tools: tuple[ToolSpec, ...]) -> Any:
+    """llama.cpp's grammar for :func:`reply_schema` (cached per set of tools)."""
+    try:
+        return _grammar(json.dumps(reply_schema(tools)))
+    except (ValueError, RuntimeError, KeyError, NotImplementedError) as exc:
+        names = ", ".join(t.name for t in tools)
+        raise ProviderError(
+            f"cannot build a JSON grammar for the tools {names}: {exc}"
+        ) from None
+
+
+def describe_tools(tools: tuple[ToolSpec, ...]) -> str:
+    """The system prompt section that lists the tools, an example call of each, and the
+    reply format (worded and ordered for small models: measured with SmolLM2-135M, see
+    ``bench/tool_calls.py``)."""
+    lines = ["Tools:"]
+    for tool in tools:
+        lines.append(f"- {tool.name}: {tool.description} Example: {_example_call(tool)}")
+    lines.append(
+        "Reply with JSON only. Use a tool when the user asks about code, files or the web. "
+        'Otherwise reply {"answer": "..."}. When a tool result is in the chat, reply '
+        '{"answer": "..."} with what it says.'
+    )
+    return "\n".join(lines)
+
+
+def _example_call(tool: ToolSpec) -> str:
+    props = tool.parameters.get("properties") or {}
+    required = list(tool.parameters.get("required") or props)[:2]
+    samples = {"string": "...", "integer": 1, "number": 1, "boolean": True}
+    arguments = {name: samples.get((props.get(name) or {}).get("type"), "...")
+                 for name in required}
+    return json.dumps({"tool": tool.name, "arguments": arguments})
+
+
+def tool_result_text(message: ChatMessage) -> str:
+    """A tool result as the user message a plain chat template shows the model."""
+    name = message.get("name") or "tool"
+    what = "failed" if message.get("is_error") else "returned"
+    return f"The tool {name} {what}:\n{message['content']}"
+
+
+def json_chat(messages: list[ChatMessage], tools: tuple[ToolSpec, ...]) -> list[ChatMessage]:
+    """``messages`` as plain turns for the grammar path: the tool section appended to the
+    system prompt, assistant turns as reply JSON, tool results as user messages (joined
+    with a user message next to them so roles still alternate). Without ``tools``: just
+    the tool steps as plain turns (calls as JSON, answers as they are)."""
+    section = describe_tools(tools) if tools else ""
+    out: list[ChatMessage] = []
+    for m in messages:
+        role = m["role"]
+        if role == "system":
+            out.append({"role": "system", "content": f"{m['content']}\n\n{section}".strip()})
+            continue
+        if role == "assistant":
+            calls = m.get("tool_calls") or []
+            if calls:
+                call = calls[0]
+                content = json.dumps({"tool": call.name, "arguments": call.arguments},
+                                     ensure_ascii=False)
+            elif tools:
+                content = json.dumps({"answer": m["content"]}, ensure_ascii=False)
+            else:
+                content = m["content"]
+            if out and out[-1]["role"] == "assistant":
+                out[-1] = {"role": "assistant", "content": out[-1]["content"] + "\n" + content}
+            else:
+                out.append({"role": "assistant", "content": content})
+            continue
+        text = tool_result_text(m) if role == "tool" else m["content"]
+        if out and out[-1]["role"] == "user":
+            out[-1] = {"role": "user", "content": out[-1]["content"] + "\n\n" + text}
+        else:
+            out.append({"role": "user", "content": text})
+    if section and (not out or out[0]["role"] != "system"):
+        out.insert(0, {"role": "system", "content": section})
+    return out
+
+
+_HEAD = re.compile(r'\s*\{\s*"(answer|tool)"\s*:\s*("?)')
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
+            "t": "\t"}
+
+
+class JsonReplyDecoder:
+    """Reads a grammar-constrained reply as it streams.
+
+    :meth:`feed` returns the answer's text decoded so far (JSON escapes resolved), so an
+    answer streams token by token; a tool reply yields no text and :meth:`finish` returns
+    its :class:`ToolCall`.
+    """
+
+    def __init__(self, call_id: str = "call_0") -> None:
+        self.call_id = call_id
+        self.raw = ""
+        self.kind: str | None = None  # "answer" | "tool" once the first key is read
+        self._pos = 0  # where the answer string's undecoded text starts in ``raw``
+        self._closed = False
+        self.text = ""
+
+    def feed(self, piece: str) -> str:
+        self.raw += piece
+        if self.kind is None:
+            match = _HEAD.match(self.raw)
+            if match is None or (match.group(1) == "answer" and not match.group(2)):
+                return ""
+            self.kind = match.group(1)
+            self._pos = match.end()
+        if self.kind != "answer" or self._closed:
+            return ""
+        out = self._decode()
+        self.text += out
+        return out
+
+    def _decode(self) -> str:
+        raw, i, out = self.raw, self._pos, []
+        while i < len(raw):
+            ch = raw[i]
+            if ch == '"':
+                self._closed = True
+                i += 1
+                break
+            if ch != "\\":
+                out.append(ch)
+                i += 1
+                continue
+            if i + 1 >= len(raw):
+                break  # the escape is not complete yet
+            esc = raw[i + 1]
+            if esc != "u":
+                out.append(_ESCAPES.get(esc, esc))
+                i += 2
+                continue
+            code = _hex(raw[i + 2 : i + 6])
+            if code is None:
+                if len(raw) - i < 6:
+                    break
+                out.append(raw[i : i + 2])  # not valid JSON; keep it visible
+                i += 2
+                continue
+            if 0xD800 <= code < 0xDC00:  # a surrogate pair needs the second half
+                if len(raw) - i < 12:
+                    break
+                low = _hex(raw[i + 8 : i + 12]) if raw[i + 6 : i + 8] == "\\u" else None
+                if low is not None and 0xDC00 <= low < 0xE000:
+                    out.append(chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)))
+                    i += 12
+                    continue
+                out.append("\ufffd")
+                i += 6
+                continue
+            out.append(chr(code))
+            i += 6
+        self._pos = i
+        return "".join(out)
+
+    def finish(self) -> ToolCall | None:
+        """The tool call of a tool reply; None for an answer. Raises ProviderError when a
+        tool reply is not complete JSON (cut off by the token limit)."""
+        if self.kind == "answer":
+            return None
+        try:
+            data = json.loads(self.raw, strict=False)
+        except ValueError:
+            if self.kind is None and not self.raw.strip().startswith("{"):
+                return None  # not JSON at all (no grammar was applied): plain text
+            raise ProviderError(
+                "the model's tool call was cut off before its JSON was complete "
+                "(raise max_tokens or ask again)"
+            ) from None
+        if isinstance(data, dict) and isinstance(data.get("answer"), str):
+            self.kind = "answer"
+            self.text = data["answer"]
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("tool"), str):
+            raise ProviderError("the model replied with JSON that is neither a call nor an answer")
+        arguments = data.get("arguments")
+        if arguments is None:
+            arguments = {}
+        if not isinstance(arguments, dict):
+            raise ProviderError(
+                f"the model called {data['tool']!r} with arguments that are not a JSON object"
+            )
+        return ToolCall(self.call_id, data["tool"], arguments)
+
+
+def _hex(text: str) -> int | None:
+    if len(text) != 4 or not all(c in "0123456789abcdefABCDEF" for c in text):
+        return None
+    return int(text, 16)
+
+
+# -- native templates ----------------------------------------------------------------------
+
+_USES_TOOLS = re.compile(r"\btools\b")
+OPEN, CLOSE = "<tool_call>", "</tool_call>"
+
+
+def template_uses_tools(template: str) -> bool:
+    """True when a chat template renders a ``tools`` variable (native tool support)."""
+    return bool(_USES_TOOLS.search(template))
+
+
+def native_tools(tools: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:
+    """Tools in the OpenAI/Hugging Face shape chat templates expect."""
+    return [
+        {"type": "function", "function": {"name": t.name, "description": t.description,
+                                          "parameters": t.parameters}}
+        for t in tools
+    ]
+
+
+def native_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
+    """Messages in the Hugging Face shape (``tool_calls`` with ``function`` objects, tool
+    results as role ``tool``) that tool-aware templates format."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        item: dict[str, Any] = {"role": m["role"], "content": m["content"]}
+        calls = m.get("tool_calls")
+        if calls:
+            item["tool_calls"] = [
+                {"id": c.id, "type": "function",
+                 "function": {"name": c.name, "arguments": c.arguments}}
+                for c in calls
+            ]
+        if m["role"] == "tool":
+            item["name"] = m.get("name", "")
+            item["tool_call_id"] = m.get("tool_call_id", "")
+        out.append(item)
+    return out
+
+
+class NativeCallParser:
+    """Splits a native template's output into answer text and ``<tool_call>`` blocks.
+
+    :meth:`feed` returns the text to show now (a possible start of ``<tool_call>`` is held
+    back until it is clear); :meth:`finish` returns the calls, parsed.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = ""
+        self._inside = False
+        self._blocks: list[str] = []
+
+    def feed(self, piece: str) -> str:
+        self._buffer += piece
+        shown: list[str] = []
+        while True:
+            if self._inside:
+                end = self._buffer.find(CLOSE)
+                if end < 0:
+                    return "".join(shown)
+                self._blocks.append(self._buffer[:end])
+                self._buffer = self._buffer[end + len(CLOSE) :]
+                self._inside = False
+                continue
+            start = self._buffer.find(OPEN)
+            if start >= 0:
+                shown.append(self._buffer[:start])
+                self._buffer = self._buffer[start + len(OPEN) :]
+                self._inside = True
+                continue
+            keep = _partial_suffix(self._buffer, OPEN)
+            cut = len(self._buffer) - keep
+            shown.append(self._buffer[:cut])
+            self._buffer = self._buffer[cut:]
+            return "".join(shown)
+
+    def finish(self) -> tuple[str, list[ToolCall]]:
+        """(text still held back, the calls). Raises ProviderError for a malformed call."""
+        rest = ""
+        if self._inside:  # some models stop without the closing tag
+            self._blocks.append(self._buffer)
+        else:
+            rest = self._buffer
+        self._buffer = ""
+        calls = [_parse_block(block, f"call_{n}") for n, block in enumerate(self._blocks)]
+        return rest, calls
+
+
+def _partial_suffix(text: str, tag: str) -> int:
+    """Length of the longest end of ``text`` that is a start of ``tag``."""
+    for n in range(min(len(tag) - 1, len(text)), 0, -1):
+        if text.endswith(tag[:n]):
+            return n
+    return 0
+
+
+def _parse_block(block: str, call_id: str) -> ToolCall:
+    try:
+        data = json.loads(block.strip(), strict=False)
+    except ValueError:
+        raise ProviderError("the model wrote a <tool_call> that is not valid JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise ProviderError("the model wrote a <tool_call> without a tool name")
+    arguments = data.get("arguments", data.get("parameters", {}))
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments) if arguments.strip() else {}
+        except ValueError:
+            arguments = None
+    if not isinstance(arguments, dict):
+        raise ProviderError(
+            f"the model called {data['name']!r} with arguments that are not a JSON object"
+        )
+    return ToolCall(call_id, data["name"], arguments)
