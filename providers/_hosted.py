@@ -9,6 +9,7 @@ the network before :meth:`stream`.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -41,7 +42,14 @@ CHARS_PER_TOKEN = 3.5  # a conservative estimate for English and code
 
 def estimate_tokens(messages: list[ChatMessage]) -> int:
     """Tokens ``messages`` take, estimated (hosted tokenizers are not available offline)."""
-    return sum(int(len(m["content"]) / CHARS_PER_TOKEN) + 4 for m in messages) + 2
+    return sum(int(_chars(m) / CHARS_PER_TOKEN) + 4 for m in messages) + 2
+
+
+def _chars(message: ChatMessage) -> int:
+    calls = message.get("tool_calls") or []
+    return len(message["content"]) + sum(
+        len(c.name) + len(json.dumps(c.arguments, ensure_ascii=False)) for c in calls
+    )
 
 
 class StreamState:

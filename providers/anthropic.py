@@ -11,6 +11,8 @@ Tools go out as ``tools: [{name, description, input_schema}]``. A call streams a
 content block: ``content_block_start`` with a ``tool_use`` block (``id``, ``name``, empty
 ``input``), ``input_json_delta`` pieces of ``partial_json``, then ``content_block_stop``,
 when the call is yielded; ``stop_reason`` is then ``tool_use``. Text blocks may come before.
+Earlier calls go back as ``tool_use`` blocks and their results as ``tool_result`` blocks of
+the next user turn.
 """
 
 from __future__ import annotations
@@ -43,6 +45,54 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str
     return system, turns
 
 
+def anthropic_turns(messages: list[ChatMessage]) -> tuple[str, list[dict[str, Any]]]:
+    """The system text and alternating turns, tool steps as content blocks: an assistant's
+    calls as ``tool_use`` blocks, results as ``tool_result`` blocks in the next user turn.
+    Plain chats come out as :func:`split_messages` makes them (text content)."""
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    turns: list[dict[str, Any]] = []
+    for m in messages:
+        role, calls = m["role"], m.get("tool_calls")
+        content: str | list[dict[str, Any]]
+        if role == "tool":
+            block: dict[str, Any] = {"type": "tool_result",
+                                     "tool_use_id": m.get("tool_call_id", ""),
+                                     "content": m["content"] or "(no output)"}
+            if m.get("is_error"):
+                block["is_error"] = True
+            role, content = "user", [block]
+        elif role == "assistant" and calls:
+            content = [{"type": "text", "text": m["content"]}] if m["content"] else []
+            content += [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments}
+                        for c in calls]
+        elif role in ("user", "assistant") and m["content"]:
+            content = m["content"]
+        else:
+            continue
+        _add_turn(turns, role, content)
+    while turns and turns[0]["role"] != "user":
+        turns.pop(0)
+    return system, turns
+
+
+def _add_turn(
+    turns: list[dict[str, Any]], role: str, content: str | list[dict[str, Any]]
+) -> None:
+    """Append a turn, joining it with the last one when the role repeats."""
+    if not turns or turns[-1]["role"] != role:
+        turns.append({"role": role, "content": content})
+        return
+    last = turns[-1]["content"]
+    if isinstance(last, str) and isinstance(content, str):
+        turns[-1]["content"] = last + "\n\n" + content
+        return
+
+    def blocks(value: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"type": "text", "text": value}] if isinstance(value, str) else value
+
+    turns[-1]["content"] = blocks(last) + blocks(content)
+
+
 class AnthropicProvider(HostedProvider):
     kind = "anthropic"
     default_base_url = "https://api.anthropic.com"
@@ -50,7 +100,7 @@ class AnthropicProvider(HostedProvider):
     def _request(
         self, messages: list[ChatMessage], options: GenerationOptions, stream: bool
     ) -> tuple[str, dict[str, str], dict[str, Any], dict[str, str] | None]:
-        system, turns = split_messages(messages)
+        system, turns = anthropic_turns(messages)
         headers = {"anthropic-version": API_VERSION, "content-type": "application/json"}
         if self._key:
             headers["x-api-key"] = self._key

@@ -10,7 +10,9 @@ comes as ``promptFeedback.blockReason``; an ``{"error": …}`` record ends the a
 Tools go out as ``tools: [{"functionDeclarations": [{name, description, parameters}]}]``.
 A call comes whole as a ``functionCall`` part (``name``, ``args`` as an object, ``id`` on
 newer models; Fireside makes one up otherwise); ``finishReason`` stays ``STOP``, so the
-Finish says ``tool_calls`` because calls were yielded. ``MALFORMED_FUNCTION_CALL`` (the model
+Finish says ``tool_calls`` because calls were yielded. Earlier calls go back as
+``functionCall`` parts and their results as ``functionResponse`` parts.
+``MALFORMED_FUNCTION_CALL`` (the model
 wrote a call Gemini could not parse) is a HostedError.
 """
 
@@ -24,8 +26,43 @@ from assistant.errors import HostedError
 from providers._hosted import HostedProvider, StreamState, finish_reason
 from providers._http import Endpoint, SSEEvent, error_message, parse_json
 from providers._tool_calls import tool_schemas
-from providers.anthropic import split_messages
 from providers.base import ChatMessage, GenerationOptions, ToolCall
+
+
+def gemini_contents(messages: list[ChatMessage]) -> list[dict[str, Any]]:
+    """User/model turns (system text goes separately): an assistant's calls as
+    ``functionCall`` parts, tool results as ``functionResponse`` parts of a user turn
+    (``{"result": text}``, or ``{"error": text}`` when the tool failed); turns of the same
+    role are joined, and the chat starts with a user turn."""
+    contents: list[dict[str, Any]] = []
+    for m in messages:
+        role = m["role"]
+        parts: list[dict[str, Any]]
+        if role == "tool":
+            key = "error" if m.get("is_error") else "result"
+            parts = [{"functionResponse": {"name": m.get("name", ""),
+                                           "response": {key: m["content"]}}}]
+            role = "user"
+        elif role == "assistant" and m.get("tool_calls"):
+            parts = [{"text": m["content"]}] if m["content"] else []
+            parts += [{"functionCall": {"name": c.name, "args": c.arguments}}
+                      for c in m.get("tool_calls") or []]
+        elif role in ("user", "assistant") and m["content"]:
+            parts = [{"text": m["content"]}]
+        else:
+            continue
+        gemini_role = "model" if role == "assistant" else "user"
+        if contents and contents[-1]["role"] == gemini_role:
+            last = contents[-1]["parts"]
+            if (len(parts) == 1 and "text" in parts[0] and last and "text" in last[-1]):
+                last[-1] = {"text": last[-1]["text"] + "\n\n" + parts[0]["text"]}
+            else:
+                last.extend(parts)
+        else:
+            contents.append({"role": gemini_role, "parts": parts})
+    while contents and contents[0]["role"] != "user":
+        contents.pop(0)
+    return contents
 
 
 class GeminiProvider(HostedProvider):
@@ -35,7 +72,7 @@ class GeminiProvider(HostedProvider):
     def _request(
         self, messages: list[ChatMessage], options: GenerationOptions, stream: bool
     ) -> tuple[str, dict[str, str], dict[str, Any], dict[str, str] | None]:
-        system, turns = split_messages(messages)
+        system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
         headers = {"content-type": "application/json"}
         if self._key:
             headers["x-goog-api-key"] = self._key
@@ -47,11 +84,7 @@ class GeminiProvider(HostedProvider):
         if options.seed is not None:
             config["seed"] = options.seed
         body: dict[str, Any] = {
-            "contents": [
-                {"role": "model" if t["role"] == "assistant" else "user",
-                 "parts": [{"text": t["content"]}]}
-                for t in turns
-            ],
+            "contents": gemini_contents(messages),
             "generationConfig": config,
         }
         if system:

@@ -7,7 +7,9 @@ ends with ``data: [DONE]``. Usage comes in a last chunk when the server honours
 in the stream (OpenRouter does this mid-stream) ends the answer with a HostedError.
 
 Tools go out as ``tools: [{"type": "function", "function": {name, description,
-parameters}}]``. A streamed call arrives as ``delta.tool_calls`` fragments keyed by
+parameters}}]``; earlier calls go back as the assistant's ``tool_calls`` and their results as
+``{"role": "tool", "tool_call_id", "content"}`` messages. A streamed call arrives as
+``delta.tool_calls`` fragments keyed by
 ``index`` (the first with ``id`` and ``function.name``, then ``function.arguments`` JSON in
 pieces), several calls in parallel, ending with ``finish_reason: "tool_calls"``; the calls
 are yielded when the choice finishes (or the stream ends).
@@ -15,6 +17,7 @@ are yielded when the choice finishes (or the stream ends).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +26,27 @@ from providers._hosted import HostedProvider, StreamState, finish_reason
 from providers._http import Endpoint, SSEEvent, error_message, parse_json
 from providers._tool_calls import ToolCallBuffer, tool_schemas
 from providers.base import ChatMessage, GenerationOptions, ToolCall
+
+
+def _message(m: ChatMessage) -> dict[str, Any]:
+    """One message in the API's shape: an assistant's ``tool_calls`` (arguments as JSON
+    text) and role ``tool`` results answering a call by ``tool_call_id``."""
+    if m["role"] == "tool":
+        return {"role": "tool", "tool_call_id": m.get("tool_call_id", ""),
+                "content": m["content"]}
+    calls = m.get("tool_calls")
+    if m["role"] == "assistant" and calls:
+        return {
+            "role": "assistant",
+            "content": m["content"] or None,
+            "tool_calls": [
+                {"id": c.id, "type": "function",
+                 "function": {"name": c.name,
+                              "arguments": json.dumps(c.arguments, ensure_ascii=False)}}
+                for c in calls
+            ],
+        }
+    return {"role": m["role"], "content": m["content"]}
 
 
 class OpenAICompatProvider(HostedProvider):
@@ -37,7 +61,7 @@ class OpenAICompatProvider(HostedProvider):
             headers["Authorization"] = f"Bearer {self._key}"
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+            "messages": [_message(m) for m in messages],
             "max_tokens": options.max_tokens,
             "temperature": options.temperature,
             "top_p": options.top_p,
