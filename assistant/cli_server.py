@@ -1,0 +1,98 @@
+"""``fireside serve`` (the localhost API) and ``fireside token`` (its bearer token)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from assistant.errors import FiresideError
+
+
+def _fail(exc: FiresideError) -> typer.Exit:
+    typer.echo(f"Error: {exc}", err=True)
+    return typer.Exit(exc.exit_code)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="Address to listen on (default 127.0.0.1; anything but "
+                     "loopback needs --allow-remote)."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", "-p", help="Port (default 8765; 0: a free one).",
+                                 min=0, max=65535)
+    ] = None,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Allow listening on a non-loopback address.")
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Path to a GGUF model file.")
+    ] = None,
+) -> None:
+    """Serve the OpenAI-compatible API (/v1) and Fireside's API (/api/v1) on localhost.
+
+    Every request needs 'Authorization: Bearer <token>' (`fireside token` prints it);
+    editors use http://127.0.0.1:8765/v1 as an OpenAI base URL. See plugins/README.md.
+    """
+    from assistant.config import load_settings
+    from assistant.orchestrator import Orchestrator
+    from assistant.server.run import address, bind_socket, check_host, make_context
+    from assistant.store import open_store
+
+    model = model or (ctx.obj or {}).get("model")
+    try:
+        settings = load_settings(model=model)
+        host = host or settings.server.host
+        port = settings.server.port if port is None else port
+        warning = check_host(host, allow_remote)
+        if warning:
+            typer.echo(warning, err=True)
+        sock = bind_socket(host, port)
+        port = int(sock.getsockname()[1])
+        store = open_store()
+        orchestrator = Orchestrator(settings, store)
+        typer.echo(f"loading {orchestrator.model_name}…", err=True)
+        orchestrator.warm_up()
+        server_ctx = make_context(settings, store, orchestrator, host=host, port=port)
+        from assistant.server.run import uvicorn_server
+
+        server = uvicorn_server(server_ctx)
+    except FiresideError as exc:
+        raise _fail(exc) from None
+    url = address(host, port)
+    typer.echo(f"Fireside API on {url} (OpenAI base URL {url}/v1; token: `fireside token`; "
+               "Ctrl+C stops)", err=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        if server_ctx.jobs is not None:
+            server_ctx.jobs.cancel_all()
+        orchestrator.close()
+        store.close()
+
+
+def token(
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Replace the token (clients need the new one).")
+    ] = False,
+    show_path: Annotated[
+        bool, typer.Option("--path", help="Print where the token file is instead.")
+    ] = False,
+) -> None:
+    """Print the API's bearer token (created on first use).
+
+    It lives in the file `api-token` in Fireside's data folder, readable only by you;
+    editor plugins read it from there. `fireside token --path` prints the file's path.
+    """
+    from assistant.server.token import get_token, token_path, write_token
+
+    try:
+        if show_path:
+            typer.echo(str(token_path()))
+            return
+        typer.echo(write_token() if rotate else get_token())
+    except FiresideError as exc:
+        raise _fail(exc) from None

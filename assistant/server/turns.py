@@ -1,0 +1,152 @@
+"""Running orchestrator turns for HTTP requests.
+
+A turn is blocking work (llama.cpp), so it runs in its own thread once its :class:`Ticket`
+holds the model; its events cross to the event loop through an asyncio queue. When the
+consumer stops early (the client went away) the turn's cancel event is set: a waiting turn
+leaves the line, a running one stops within a token and its partial answer is saved as
+stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from assistant.server.queue import Ticket
+from providers.base import ChatMessage, Finish, GenerationOptions, ToolCall, ToolSpec
+
+_END = object()
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+async def turn_events(
+    ticket: Ticket,
+    run: Callable[[threading.Event], Iterator[Any]],
+    cancel: threading.Event,
+) -> AsyncIterator[Any]:
+    """Yield what ``run(cancel)`` yields, run in a thread while ``ticket`` holds the model."""
+    loop = asyncio.get_running_loop()
+    items: asyncio.Queue[Any] = asyncio.Queue()
+
+    def put(item: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed (server shutting down)
+            loop.call_soon_threadsafe(items.put_nowait, item)
+
+    def work() -> None:
+        try:
+            if not ticket.wait(cancel):
+                return
+            try:
+                for item in run(cancel):
+                    put(item)
+            finally:
+                ticket.release()
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(_Failed(exc))
+        finally:
+            put(_END)
+
+    thread = threading.Thread(target=work, name="fireside-api-turn", daemon=True)
+    ticket.claimed = True
+    thread.start()
+    try:
+        while True:
+            item = await items.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        cancel.set()  # a no-op once the turn is over; stops it if the client left
+
+
+class RequestProvider:
+    """The shared provider as one API request sees it: the client's tools offered (and the
+    calls the model makes collected, not run: they are the client's to run), ``stop``
+    sequences applied, and sampling options overridden. Everything else is the shared
+    provider's (loading, token counts, routing, notes)."""
+
+    def __init__(
+        self,
+        inner: Any,
+        *,
+        tools: tuple[ToolSpec, ...] = (),
+        stop: tuple[str, ...] = (),
+        on_tool_call: Callable[[ToolCall], None] | None = None,
+    ) -> None:
+        self._inner = inner
+        self._tools = tools
+        self._stop = tuple(s for s in stop if s)
+        self._on_tool_call = on_tool_call
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner.loaded
+
+    @property
+    def context_size(self) -> int:
+        return self._inner.context_size
+
+    def close(self) -> None:
+        """The shared provider outlives the request: nothing to close."""
+
+    def stream(
+        self, messages: list[ChatMessage], options: GenerationOptions, cancel: threading.Event
+    ) -> Iterator[str | ToolCall | Finish]:
+        options = replace(options, tools=self._tools)
+        inner_cancel = threading.Event()
+        hold = max((len(s) for s in self._stop), default=1) - 1
+        pending = ""
+        stopped = False
+        for item in self._inner.stream(messages, options, inner_cancel):
+            if isinstance(item, Finish):
+                if pending and not stopped:
+                    yield pending
+                if stopped:
+                    item = Finish("stop", item.prompt_tokens, item.completion_tokens)
+                elif cancel.is_set():
+                    item = Finish("cancelled", item.prompt_tokens, item.completion_tokens)
+                yield item
+                return
+            if isinstance(item, ToolCall):
+                if self._on_tool_call is not None:
+                    self._on_tool_call(item)
+                continue
+            if stopped:
+                continue
+            if not self._stop:
+                yield item
+            else:
+                pending += item
+                cut = _first_stop(pending, self._stop)
+                if cut is not None:
+                    if pending[:cut]:
+                        yield pending[:cut]
+                    pending, stopped = "", True
+                    inner_cancel.set()
+                elif len(pending) > hold:
+                    yield pending[: len(pending) - hold]
+                    pending = pending[len(pending) - hold :]
+            if cancel.is_set():
+                inner_cancel.set()
+
+
+def _first_stop(text: str, stops: tuple[str, ...]) -> int | None:
+    found = [i for i in (text.find(s) for s in stops) if i >= 0]
+    return min(found) if found else None
