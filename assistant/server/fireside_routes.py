@@ -94,6 +94,8 @@ class MessageRequest(BaseModel):
     context: str | None = Field(default=None, description="Text to put before it (a file, "
                                 "a selection), as `cat file | fireside chat` does.")
     stream: bool = True
+    model: str | None = Field(default=None, description="Must name the served model (or an "
+                              "alias: fireside, local, default) when given.")
 
 
 def sse_event(event: Event) -> str:
@@ -106,9 +108,13 @@ async def post_message(
     request: Request, session_id: str, body: MessageRequest
 ) -> JSONResponse | StreamingResponse:
     """One turn in the session (``new`` starts one), streamed as Fireside's events."""
-    from assistant.server.openai_routes import _TurnStream, _watch_disconnect
+    from assistant.server.openai_routes import _known_model, _TurnStream, _watch_disconnect
 
     ctx = context_of(request)
+    if body.model is not None and not _known_model(ctx, body.model):
+        return error_response(
+            404, f"the model {body.model!r} does not exist; GET /v1/models lists the models",
+            "model_not_found", "model")
     if not body.content.strip():
         return error_response(422, "content: the message is empty", "invalid_request",
                               "content")
@@ -223,6 +229,16 @@ async def index_job(request: Request, job_id: str) -> dict[str, Any]:
     job = _jobs(request).get(job_id)
     if job is None:
         raise HTTPException(404, f"no indexing job {job_id!r}")
+    return job.to_dict()
+
+
+@router.delete("/index/{job_id}")
+async def stop_index(request: Request, job_id: str) -> dict[str, Any]:
+    """Stop a running job (what it indexed so far is kept); returns the job."""
+    job = _jobs(request).get(job_id)
+    if job is None:
+        raise HTTPException(404, f"no indexing job {job_id!r}")
+    job.cancel.set()
     return job.to_dict()
 
 

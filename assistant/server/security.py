@@ -101,7 +101,7 @@ class SecurityMiddleware:
             if method == "OPTIONS" and "access-control-request-method" in headers:
                 await send({"type": "http.response.start", "status": 204, "headers": _raw([
                     *cors,
-                    ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+                    ("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"),
                     ("Access-Control-Allow-Headers", ALLOWED_HEADERS),
                     ("Access-Control-Max-Age", "600"),
                 ])})
