@@ -7,6 +7,7 @@ afterwards (status bar: "loading model…" then "ready"), and the user can type 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -15,6 +16,7 @@ from textual.binding import Binding
 
 from assistant.errors import FiresideError
 from tui.chat_screen import ChatScreen
+from tui.indexing import IndexFailed, IndexOpened, IndexProgressed, ProjectIndexer
 from tui.messages import ModelLoadFailed, ModelPicked, ModelResolved, ModelWarmedUp
 from tui.status_bar import FAILED, LOADING, READY
 from tui.theme import DEFAULT_THEME, load_theme
@@ -41,11 +43,20 @@ class FiresideApp(App[None]):
         *,
         session_id: str | None = None,
         warm_up: bool = True,
+        index: bool = False,
+        project_root: Path | None = None,
+        embed: bool = True,
     ) -> None:
+        """``index``: index the project (``project_root``, default the current git root) in
+        the background and give answers its code as context; ``embed`` adds vectors."""
         super().__init__()
         self.orchestrator = orchestrator
         self._session_id = session_id
         self._warm_up = warm_up
+        self._index = index
+        self._project_root = project_root
+        self._embed = embed
+        self.indexer: ProjectIndexer | None = None
         # Held while a model loads or is swapped, so a switch never closes a loading model.
         self._model_lock = threading.Lock()
         self.chat = ChatScreen(orchestrator, session_id=session_id)
@@ -76,6 +87,56 @@ class FiresideApp(App[None]):
             self.call_after_refresh(self._load_model)
         else:
             self.chat.set_model_name(self.orchestrator.model_name, hosted=self._hosted())
+        if self._index:
+            self.call_after_refresh(self._start_indexing)
+
+    def on_unmount(self) -> None:
+        if self.indexer is not None:
+            self.indexer.cancel.set()  # the thread winds down; close_index waits for it
+
+    # -- the project index ----------------------------------------------------------------
+
+    def _start_indexing(self) -> None:
+        """Index the project in a background thread (after the first paint)."""
+        self.indexer = ProjectIndexer(
+            self._project_root,
+            self.orchestrator.settings,
+            self.post_message,
+            embed=self._embed,
+        )
+        self.indexer.start()
+
+    def on_index_progressed(self, message: IndexProgressed) -> None:
+        self.chat.status_bar.index = message.text
+        self.chat.status_bar.index_busy = message.busy
+
+    def on_index_opened(self, message: IndexOpened) -> None:
+        """Answers get code from the index from now on."""
+        from assistant.retrieval import Retriever
+
+        if self.orchestrator.retriever is None:
+            self.orchestrator.retriever = Retriever(
+                message.project, self.orchestrator.settings.index
+            )
+
+    def on_index_failed(self, message: IndexFailed) -> None:
+        if message.fatal:
+            self.chat.status_bar.index = "index: failed"
+            self.chat.status_bar.index_busy = False
+        self.notify(
+            message.error,
+            title="Project index",
+            severity="error" if message.fatal else "warning",
+            timeout=8,
+            markup=False,
+        )
+
+    def close_index(self, timeout: float = 2.0) -> None:
+        """Stop indexing and watching (waits at most ``timeout`` for the thread)."""
+        indexer, self.indexer = self.indexer, None
+        if indexer is not None:
+            self.orchestrator.retriever = None
+            indexer.stop(timeout)
 
     # -- the model ------------------------------------------------------------------------
 
@@ -172,11 +233,12 @@ def run_tui(settings: Settings, session_id: str | None = None) -> None:
         if session_id is not None:
             session_id = store.resolve_session_id(session_id)
         orchestrator = Orchestrator(settings, store)
+        app = FiresideApp(orchestrator, session_id=session_id, index=settings.index.enabled)
         try:
-            app = FiresideApp(orchestrator, session_id=session_id)
             app.run()
             app.wait_for_answers()
         finally:
+            app.close_index()
             orchestrator.close()
     finally:
         store.close()

@@ -263,6 +263,7 @@ class ChatScreen(Screen[None]):
                 hosted = event.provider != "local"
                 view.set_author(event.model, hosted=hosted)
                 self._show_model(event.model, hosted)
+            await view.set_sources(event.sources)
             if not turn.stopping:
                 self.status_bar.set_state("answering…", BUSY)
         elif isinstance(event, ErrorEvent):
@@ -348,13 +349,14 @@ class ChatScreen(Screen[None]):
         try:
             session = self.store.get_session(session_id)
             history = self.store.messages(session.id)
+            sources = self.store.message_sources(session.id)
         except FiresideError as exc:
             self._tell(str(exc), title="Cannot open that chat", severity="error")
             await self.refresh_sessions()
             return
         await self._leave_turn()
         self.session_id = session.id
-        await self.message_list.show_history(history)
+        await self.message_list.show_history(history, sources)
         self.status_bar.title = session.title
         speeds = [m.tokens_per_s for m in history if m.role == "assistant" and m.tokens_per_s]
         self.status_bar.speed = speeds[-1] if speeds else None

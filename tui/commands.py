@@ -153,6 +153,9 @@ def _register_help(commands: CommandRegistry) -> None:
 
 def default_commands() -> CommandRegistry:
     """The commands every chat screen starts with (add your module's ``register`` here)."""
+    from tui import search_command
+
     commands = CommandRegistry()
     _register_help(commands)
+    search_command.register(commands)
     return commands

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from assistant.events import Source
 from assistant.store import Message
+from tui.output_block import SourcesBlock
 
 EMPTY_HINT = (
     "[b $foreground]Ask anything — your chats are saved locally[/]\n\n"
@@ -37,8 +39,10 @@ class MessageView(Vertical):
         error: str | None = None,
         streaming: bool = False,
         hosted: bool = False,
+        sources: Sequence[Source] = (),
     ) -> None:
         super().__init__(classes=f"-{role}")
+        self.sources: tuple[Source, ...] = tuple(sources)
         self.role = role
         self.author = author or ("You" if role == "user" else "Assistant")
         self.hosted = hosted
@@ -55,6 +59,8 @@ class MessageView(Vertical):
             yield Markdown(self.text, classes="body")
         else:
             yield Static(self.text, markup=False, classes="body")
+        if self.sources:
+            yield SourcesBlock(self.sources)
         yield Static("", markup=False, classes="note")
 
     def on_mount(self) -> None:
@@ -111,6 +117,16 @@ class MessageView(Vertical):
             changed = True
         if changed:
             self.query_one(".author", Label).update(self._author_line())
+
+    async def set_sources(self, sources: Sequence[Source]) -> None:
+        """Show (folded) which code chunks went into this answer's prompt."""
+        sources = tuple(sources)
+        if sources == self.sources:
+            return
+        self.sources = sources
+        await self.query(SourcesBlock).remove()
+        if sources:
+            await self.mount(SourcesBlock(sources), before=self.query_one(".note"))
 
     def mark_failed(self, error: str) -> None:
         """Show that this answer failed (the worker may still finish it)."""
@@ -172,8 +188,13 @@ class MessageList(VerticalScroll):
         )
         self._show_empty(True)
 
-    async def show_history(self, messages: Sequence[Message]) -> None:
-        """Replace the list with a stored conversation (stopped and failed answers marked)."""
+    async def show_history(
+        self,
+        messages: Sequence[Message],
+        sources: Mapping[int, Sequence[Source]] | None = None,
+    ) -> None:
+        """Replace the list with a stored conversation (stopped and failed answers marked;
+        ``sources``: the code chunks each answer was given, by message id)."""
         await self.clear()
         views = [
             MessageView(
@@ -182,6 +203,7 @@ class MessageList(VerticalScroll):
                 author=(m.model or "Assistant") if m.role == "assistant" else None,
                 status=m.status,
                 hosted=m.role == "assistant" and (m.provider or "local") != "local",
+                sources=(sources or {}).get(m.id, ()),
             )
             for m in messages
             if m.role in ("user", "assistant")

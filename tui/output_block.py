@@ -1,10 +1,14 @@
-"""A block of command output in the conversation (``/help``, ``/search`` hits): a titled,
-foldable panel of plain text. It is shown on screen only; nothing is saved with the chat."""
+"""Foldable blocks in the conversation: command output (``/help``, ``/search`` hits), shown
+on screen only, and the code chunks an answer's prompt held (saved with the answer)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.content import Content
 from textual.widgets import Collapsible, Static
+
+from assistant.events import Source
 
 
 class OutputBlock(Collapsible):
@@ -17,3 +21,18 @@ class OutputBlock(Collapsible):
             collapsed=collapsed,
         )
         self.body = body
+
+
+def sources_title(count: int) -> str:
+    return f"Context: {count} chunk" + ("" if count == 1 else "s")
+
+
+class SourcesBlock(OutputBlock):
+    """Under an answer, folded: which code chunks went into its prompt (``path:lines``)."""
+
+    def __init__(self, sources: Sequence[Source]) -> None:
+        lines = [
+            s.citation + (f"  ({s.symbol})" if s.symbol else "") for s in sources
+        ]
+        super().__init__(sources_title(len(sources)), "\n".join(lines), collapsed=True)
+        self.sources = tuple(sources)

@@ -1,4 +1,5 @@
-"""The bottom line: model, what is happening, speed of the last answer, and the chat's title."""
+"""The bottom line: model, what is happening, the project index, speed of the last answer,
+and the chat's title."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ _KINDS = (LOADING, READY, BUSY, FAILED)
 
 
 class StatusBar(Horizontal):
-    """Shows ``● model  state  tok/s  title``; assign the reactives to update it.
+    """Shows ``● model  state  index  tok/s  title``; assign the reactives to update it.
 
     ``hosted`` marks a model that runs off this machine: ``● acme/gpt-4o (hosted)``.
     """
@@ -24,11 +25,14 @@ class StatusBar(Horizontal):
     state: reactive[str] = reactive("ready")
     kind: reactive[str] = reactive(READY)
     speed: reactive[float | None] = reactive(None)
+    index: reactive[str] = reactive("")  # "indexing 120/900 files", "index: 900 files"
+    index_busy: reactive[bool] = reactive(False)
     title: reactive[str] = reactive("New chat")
 
     def compose(self) -> ComposeResult:
         yield Label(id="model", markup=False)
         yield Label(id="state", markup=False)
+        yield Label(id="index", markup=False)
         yield Label(id="speed", markup=False)
         yield Label(id="title", markup=False)
 
@@ -51,6 +55,12 @@ class StatusBar(Horizontal):
     def watch_kind(self) -> None:
         self._paint()
 
+    def watch_index(self) -> None:
+        self._paint()
+
+    def watch_index_busy(self) -> None:
+        self._paint()
+
     def watch_speed(self) -> None:
         self._paint()
 
@@ -68,6 +78,10 @@ class StatusBar(Horizontal):
         state.update(self.state)
         for kind in _KINDS:
             state.set_class(kind == self.kind, f"-{kind}")
+        index = self.query_one("#index", Label)
+        index.update(self.index)
+        index.display = bool(self.index)
+        index.set_class(self.index_busy, "-busy")
         speed = self.query_one("#speed", Label)
         speed.update(f"{self.speed:.1f} tok/s" if self.speed else "")
         speed.display = bool(self.speed)
