@@ -174,7 +174,7 @@ def _json_problem(body: bytes) -> str | None:
     if not body.strip():
         return "the request body is empty; send a JSON object"
     try:
-        value = json.loads(body)
+        value = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         return "the request body is not UTF-8 text"
     except json.JSONDecodeError as exc:
