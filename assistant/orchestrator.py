@@ -13,6 +13,14 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from assistant.agent import (
+    ToolLoop,
+    call_message,
+    plain_steps,
+    result_message,
+    shrink_results,
+    tools_overhead_text,
+)
 from assistant.config import Settings
 from assistant.errors import ContextOverflowError, FiresideError
 from assistant.events import (
@@ -25,13 +33,24 @@ from assistant.events import (
     StatusEvent,
     Timings,
     TokenEvent,
+    ToolResultEvent,
     Usage,
 )
 from assistant.store import Message, Store
-from providers.base import ChatMessage, Finish, GenerationOptions, Provider, ToolCall
+from providers.base import (
+    ChatMessage,
+    Finish,
+    GenerationOptions,
+    Provider,
+    ToolCall,
+    ToolSpec,
+)
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from assistant.retrieval import Retrieved, Retriever
+    from assistant.tools.registry import Approver, Registry
 
 TITLE_CHARS = 60
 
@@ -72,10 +91,15 @@ class Orchestrator:
         store: Store,
         provider_factory: Callable[[Settings], Provider] | None = None,
         retriever: Retriever | None = None,
+        tools: Registry | None = None,
+        project_root: Path | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.retriever = retriever
+        self._tools = tools
+        self.project_root = project_root  # the folder read_file and code_search work in
+        self._tools_cost: tuple[tuple[ToolSpec, ...], int] = ((), 0)
         self._factory = provider_factory
         self._provider: Provider | None = None
         self._provider_lock = threading.Lock()
@@ -164,14 +188,20 @@ class Orchestrator:
         return min(self.settings.max_tokens, max(64, n_ctx // 4))
 
     def fit_prompt(
-        self, history: list[ChatMessage], retrieved: Retrieved | None = None
+        self,
+        history: list[ChatMessage],
+        retrieved: Retrieved | None = None,
+        *,
+        tail: list[ChatMessage] | None = None,
+        tools: tuple[ToolSpec, ...] = (),
     ) -> FittedPrompt:
         """System prompt + as much recent history as fits, leaving room for the answer.
 
         Oldest turns go first; the latest user message always stays, with the ``retrieved``
         code chunks before it (their budget was set by :meth:`_retrieve`; they are dropped,
         lowest-ranked first, only when the latest message alone leaves no room). Raises
-        ContextOverflowError when even that does not fit.
+        ContextOverflowError when even that does not fit. ``tail`` (this turn's tool calls
+        and results) always stays after the latest message; ``tools`` offered count too.
         """
         from assistant.retrieval import apply_context
 
@@ -182,8 +212,8 @@ class Orchestrator:
         kept = list(history)
         dropped = 0
         while True:
-            messages = [system, *apply_context(kept, retrieved)]
-            tokens = provider.count_tokens(messages)
+            messages = [system, *apply_context(kept, retrieved), *(tail or ())]
+            tokens = provider.count_tokens(messages) + self._tools_tokens(tools)
             if tokens + reserve <= n_ctx:
                 sources = retrieved.sources if retrieved is not None else ()
                 return FittedPrompt(messages, tokens, dropped, sources)
@@ -203,6 +233,16 @@ class Orchestrator:
                 kept.pop(0)
                 dropped += 1
 
+    def _tools_tokens(self, tools: tuple[ToolSpec, ...]) -> int:
+        """About how many prompt tokens offering ``tools`` takes (cached per set)."""
+        if not tools:
+            return 0
+        if self._tools_cost[0] != tools:
+            text = tools_overhead_text(tools)
+            self._tools_cost = (tools, self.provider.count_tokens(
+                [{"role": "system", "content": text}]))
+        return self._tools_cost[1]
+
     # -- a turn ---------------------------------------------------------------------------
 
     def run_turn(
@@ -212,8 +252,15 @@ class Orchestrator:
         session_id: str | None = None,
         context: str | None = None,
         cancel: threading.Event | None = None,
+        tools: bool = True,
+        approve: Approver | None = None,
     ) -> Iterator[Event]:
         """Run one turn, yielding events; the last one is always :class:`DoneEvent`.
+
+        With ``tools`` (and ``[tools] enabled``) the model may call tools: each call is a
+        :class:`ToolCallEvent` then a :class:`ToolResultEvent`, and the model goes on with
+        the result (see :mod:`assistant.agent`). ``approve(tool, arguments) -> bool`` is
+        asked before a tool whose policy is "ask" runs (without it such tools are refused).
 
         Raises FiresideError only for an unknown ``session_id`` (before anything is saved).
         """
@@ -225,12 +272,18 @@ class Orchestrator:
         content = compose_user_message(prompt, context)
         self.store.add_message(session_id, "user", content)
         try:
-            yield from self._generate(session_id, cancel)
+            yield from self._generate(session_id, cancel, tools, approve)
         except FiresideError as exc:
             yield ErrorEvent(str(exc))
         yield DoneEvent(session_id)
 
-    def _generate(self, session_id: str, cancel: threading.Event) -> Iterator[Event]:
+    def _generate(
+        self,
+        session_id: str,
+        cancel: threading.Event,
+        use_tools: bool = True,
+        approve: Approver | None = None,
+    ) -> Iterator[Event]:
         provider = self.provider
         if not provider.loaded:
             yield StatusEvent(f"loading {provider.name}…")
@@ -247,7 +300,17 @@ class Orchestrator:
         if note:
             yield StatusEvent(note)
         retrieved = yield from self._retrieve(history)
-        fitted = self.fit_prompt(history, retrieved)
+        loop = self._tool_loop(cancel, approve) if use_tools else None
+        specs = loop.specs if loop is not None else ()
+        try:
+            fitted = self.fit_prompt(history, retrieved, tools=specs)
+        except ContextOverflowError:
+            if not specs:
+                raise
+            # The tools' descriptions leave no room: answer without tools rather than fail.
+            loop, specs = None, ()
+            fitted = self.fit_prompt(history, retrieved)
+            yield StatusEvent("no tools for this answer: the prompt leaves no room for them")
         if fitted.dropped:
             yield StatusEvent(
                 f"dropped the {fitted.dropped} oldest message(s) to fit the "
@@ -269,55 +332,158 @@ class Orchestrator:
             top_p=self.settings.top_p,
             repeat_penalty=self.settings.repeat_penalty,
             seed=self.settings.seed,
+            tools=specs,
         )
         pieces: list[str] = []
-        finish: Finish | None = None
+        finishes: list[Finish] = []
+        scratch: list[ChatMessage] = []  # this turn's calls and results, sent back each step
         status = "complete"
         error: str | None = None
+        stopped: str | None = None  # why the tool loop stopped early
         start = time.perf_counter()
         first: float | None = None
-        unexpected: list[ToolCall] = []
+
+        def save() -> MessageDoneEvent:
+            text = pieces if pieces or stopped is None else [f"[{stopped}]"]
+            finish = _combined(finishes, "tool_limit" if stopped else None)
+            done = self._save_answer(session_id, text, status, finish, fitted, start, first)
+            if loop is not None:
+                self.store.link_tool_steps(loop.step_ids, done.message_id)
+            return done
+
         try:
-            for item in provider.stream(fitted.messages, options, cancel):
-                notes = _notes(provider)
-                for text in notes:
-                    yield StatusEvent(text)
-                if notes and provider.name != context.model:
-                    # A router moved the turn (the local model failed before its first token).
-                    context = replace(
-                        context, model=provider.name, provider=_provider_of(provider)
-                    )
-                    yield context
-                if isinstance(item, Finish):
-                    finish = item
-                    continue
-                if isinstance(item, ToolCall):
-                    # No tools are offered yet (the tool registry and agent loop come later):
-                    # a call is an error; the stream is read on for its text and usage.
-                    unexpected.append(item)
-                    continue
-                if first is None:
-                    first = time.perf_counter()
-                pieces.append(item)
-                yield TokenEvent(item)
+            while True:
+                step_text: list[str] = []
+                calls: list[ToolCall] = []
+                for item in provider.stream(fitted.messages, options, cancel):
+                    notes = _notes(provider)
+                    for text in notes:
+                        yield StatusEvent(text)
+                    if notes and provider.name != context.model:
+                        # A router moved the turn (the local model failed before its first
+                        # token).
+                        context = replace(
+                            context, model=provider.name, provider=_provider_of(provider)
+                        )
+                        yield context
+                    if isinstance(item, Finish):
+                        finishes.append(item)
+                        continue
+                    if isinstance(item, ToolCall):
+                        calls.append(item)
+                        continue
+                    if first is None:
+                        first = time.perf_counter()
+                    if not step_text and pieces:  # text after a tool step: a new paragraph
+                        pieces.append("\n\n")
+                        yield TokenEvent("\n\n")
+                    step_text.append(item)
+                    pieces.append(item)
+                    yield TokenEvent(item)
+                    if cancel.is_set():
+                        break
+                if cancel.is_set() or not calls:
+                    break
+                if loop is None:  # the model called a tool the turn did not offer
+                    status, error = "error", _tool_call_error(provider, calls)
+                    break
+                if not options.tools:  # the answer after the loop stopped: no more calls
+                    break
+                results = []
+                for call in calls:
+                    stopped = loop.check(call)
+                    if stopped:
+                        break
+                    yield loop.announce(call)
+                    result = loop.run(call)
+                    yield result
+                    loop.step_ids.append(self._save_step(session_id, call, result))
+                    results.append(result)
+                    stopped = loop.stop_reason
+                    if stopped or cancel.is_set():
+                        break
+                if results:
+                    scratch.append(call_message("".join(step_text), calls[: len(results)]))
+                    scratch.extend(result_message(r) for r in results)
                 if cancel.is_set():
+                    break
+                if stopped:
+                    # One last answer from what the tools returned, with no tools offered
+                    # (the steps as plain turns, which every API and template accepts).
+                    yield StatusEvent(f"{stopped}; answering with the results so far")
+                    scratch[:] = plain_steps(scratch)
+                    options = replace(options, tools=())
+                fitted = yield from self._refit(history, retrieved, scratch, options.tools)
+                if fitted.dropped < 0:
+                    stopped = "stopped: the tool results no longer fit the model's context"
+                    yield StatusEvent(stopped)
                     break
         except FiresideError as exc:
             status, error = "error", str(exc)
         except (KeyboardInterrupt, GeneratorExit):
             status = "cancelled"
-            self._save_answer(session_id, pieces, status, finish, fitted, start, first)
+            save()
             raise
-        if unexpected and error is None:
-            status, error = "error", _tool_call_error(provider, unexpected)
         if cancel.is_set() and status == "complete":
             status = "cancelled"
-        done = self._save_answer(session_id, pieces, status, finish, fitted, start, first)
+        done = save()
         for text in _notes(provider):
             yield StatusEvent(text)
         if error:
             yield ErrorEvent(error + (" (partial answer saved)" if pieces else ""))
         yield done
+
+    # -- tools ----------------------------------------------------------------------------
+
+    @property
+    def tools(self) -> Registry | None:
+        """The tool registry (built-in tools and plugins), made on first use; None when
+        ``[tools] enabled`` is false."""
+        if not self.settings.tools.enabled:
+            return None
+        if self._tools is None:
+            from assistant.tools.registry import default_registry
+
+            self._tools = default_registry(self.settings)
+        return self._tools
+
+    def _tool_loop(
+        self, cancel: threading.Event, approve: Approver | None
+    ) -> ToolLoop | None:
+        """This turn's tool loop, or None when no tool is offered (tools off, none usable)."""
+        registry = self.tools
+        if registry is None:
+            return None
+        loop = ToolLoop.start(
+            self.settings, registry, store=self.store, project_root=self.project_root,
+            cancel=cancel, approve=approve,
+        )
+        return loop if loop.specs else None
+
+    def _save_step(self, session_id: str, call: ToolCall, result: ToolResultEvent) -> int:
+        return self.store.add_tool_step(
+            session_id, step=result.step, call_id=call.id, name=call.name,
+            arguments=call.arguments, ok=result.ok, result=result.content,
+            truncated=result.truncated, duration_ms=result.duration_ms,
+        )
+
+    def _refit(
+        self,
+        history: list[ChatMessage],
+        retrieved: Retrieved | None,
+        scratch: list[ChatMessage],
+        specs: tuple[ToolSpec, ...],
+    ) -> Generator[Event, None, FittedPrompt]:
+        """The prompt for the next step: the context budget is checked again with the tool
+        results; the oldest results are replaced by a note while it does not fit (a
+        FittedPrompt with ``dropped`` -1 when nothing is left to remove)."""
+        while True:
+            try:
+                return self.fit_prompt(history, retrieved, tail=scratch, tools=specs)
+            except ContextOverflowError:
+                if not shrink_results(scratch):
+                    return FittedPrompt([], 0, -1)
+                yield StatusEvent("removed an earlier tool result to fit the context")
 
     def _retrieve(
         self, history: list[ChatMessage]
@@ -407,12 +573,24 @@ def _provider_of(provider: Provider) -> str:
 
 
 def _tool_call_error(provider: Provider, calls: list[ToolCall]) -> str:
-    """The message for tool calls a turn cannot run: Fireside offers no tools yet."""
+    """The message for tool calls a turn cannot run: it offered no tools (tools are off)."""
     names = list(dict.fromkeys(repr(c.name) for c in calls))
     what = ("the tools " if len(names) > 1 else "the tool ") + ", ".join(names)
     return (
         f"{provider.name} asked to call {what}, but this turn offered no tools "
-        "(tool calls are not supported yet); nothing was run"
+        "(tools are off); nothing was run"
+    )
+
+
+def _combined(finishes: list[Finish], reason: str | None) -> Finish | None:
+    """One Finish for a turn of several generations: the last prompt, all answer tokens."""
+    if not finishes:
+        return None
+    last = finishes[-1]
+    return Finish(
+        reason or last.reason,
+        prompt_tokens=last.prompt_tokens,
+        completion_tokens=sum(f.completion_tokens for f in finishes),
     )
 
 

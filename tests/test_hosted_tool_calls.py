@@ -442,7 +442,7 @@ def test_a_tool_call_without_tools_is_an_error_and_keeps_the_partial_answer(
 ) -> None:
     provider = CallingProvider()
     orch = Orchestrator(settings, store, provider_factory=lambda _s: provider)
-    events = list(orch.run_turn("find main"))
+    events = list(orch.run_turn("find main", tools=False))  # tools off for this turn
     assert provider.options[0].tools == ()
     assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == "Let me look."
     errors = [e.message for e in events if isinstance(e, ErrorEvent)]
@@ -467,7 +467,7 @@ def test_a_hosted_tool_call_reaches_the_orchestrator_as_an_error(
     rec = Recorder(event_stream(anthropic_tool_stream('{"city": "Paris"}')))
     provider = make("anthropic", rec)
     orch = Orchestrator(settings, store, provider_factory=lambda _s: provider)
-    events = list(orch.run_turn("weather?"))
+    events = list(orch.run_turn("weather?", tools=False))
     assert "tools" not in rec.body()
     errors = [e.message for e in events if isinstance(e, ErrorEvent)]
     assert len(errors) == 1 and "'get_weather'" in errors[0]

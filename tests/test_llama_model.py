@@ -42,7 +42,8 @@ def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaCppProvider
 
 
 def _orchestrator(llama: LlamaCppProvider, **settings: object) -> Orchestrator:
-    base = {"temperature": 0.0, "seed": 7, "max_tokens": 48}
+    # Plain chat (tool turns with the real model are in tests/test_agent_loop_model.py).
+    base = {"temperature": 0.0, "seed": 7, "max_tokens": 48, "tools": {"enabled": False}}
     base.update(settings)
     return Orchestrator(load_settings(**base), open_store(), provider_factory=lambda _s: llama)
 

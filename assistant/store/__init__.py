@@ -1,8 +1,9 @@
 """Session storage in SQLite (the only package that runs SQL).
 
-Exports :class:`Store`, :class:`Session`, :class:`Message` and :func:`open_store`.
+Exports :class:`Store`, :class:`Session`, :class:`Message`, :class:`ToolStep` and
+:func:`open_store`.
 """
 
-from assistant.store.db import Message, Session, Store, open_store
+from assistant.store.db import Message, Session, Store, ToolStep, open_store
 
-__all__ = ["Message", "Session", "Store", "open_store"]
+__all__ = ["Message", "Session", "Store", "ToolStep", "open_store"]

@@ -7,6 +7,7 @@ instead of failing.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -52,6 +53,24 @@ class Message:
     created_at: str
     provider: str | None = None  # "local" or a hosted [providers.NAME]; None before v3
     cost_usd: float | None = None  # hosted answers with a known price
+
+
+@dataclass(frozen=True)
+class ToolStep:
+    """One tool call of a turn and its result (``message_id``: the answer it led to)."""
+
+    id: int
+    session_id: str
+    message_id: int | None
+    step: int
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    ok: bool
+    result: str
+    truncated: bool
+    duration_ms: float
+    created_at: str
 
 
 def _now() -> str:
@@ -336,6 +355,69 @@ class Store:
                 Source(path, int(start), int(end), float(score or 0.0), symbol)
             )
         return found
+
+    # -- tool steps (the agent loop's calls and results) ----------------------------------
+
+    def add_tool_step(
+        self,
+        session_id: str,
+        *,
+        step: int,
+        call_id: str,
+        name: str,
+        arguments: dict[str, Any],
+        ok: bool,
+        result: str,
+        truncated: bool = False,
+        duration_ms: float = 0.0,
+        message_id: int | None = None,
+    ) -> int:
+        """Record one tool call of a turn; linked to its answer later by
+        :meth:`link_tool_steps` (the answer is saved when the turn ends)."""
+        with self._tx(write=True) as db:
+            cursor = db.execute(
+                "INSERT INTO tool_steps (session_id, message_id, step, call_id, name,"
+                " arguments, ok, result, truncated, duration_ms, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (session_id, message_id, step, call_id, name,
+                 json.dumps(arguments, ensure_ascii=False), int(ok), result, int(truncated),
+                 duration_ms, _now()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def link_tool_steps(self, step_ids: Sequence[int], message_id: int) -> None:
+        """Attach the steps ``step_ids`` to the answer they led to."""
+        if not step_ids:
+            return
+        with self._tx(write=True) as db:
+            db.executemany(
+                "UPDATE tool_steps SET message_id = ? WHERE id = ?",
+                [(message_id, step_id) for step_id in step_ids],
+            )
+
+    def tool_steps(self, session_id: str) -> list[ToolStep]:
+        """A chat's tool steps in the order they ran."""
+        full = self.resolve_session_id(session_id)
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT id, session_id, message_id, step, call_id, name, arguments, ok, result,"
+                " truncated, duration_ms, created_at FROM tool_steps WHERE session_id = ?"
+                " ORDER BY id",
+                (full,),
+            ).fetchall()
+        steps = []
+        for row in rows:
+            try:
+                arguments = json.loads(row[6] or "{}")
+            except ValueError:
+                arguments = {}
+            steps.append(ToolStep(
+                id=row[0], session_id=row[1], message_id=row[2], step=row[3] or 0,
+                call_id=row[4] or "", name=row[5], arguments=arguments, ok=bool(row[7]),
+                result=row[8] or "", truncated=bool(row[9]), duration_ms=row[10] or 0.0,
+                created_at=row[11],
+            ))
+        return steps
 
     # -- tool cache (web search results, fetched pages) -----------------------------------
 
