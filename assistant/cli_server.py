@@ -67,6 +67,8 @@ def serve(
                "Ctrl+C stops)", err=True)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn hands Ctrl+C back once it has shut down
+        typer.echo("stopped", err=True)
     finally:
         if server_ctx.jobs is not None:
             server_ctx.jobs.cancel_all()

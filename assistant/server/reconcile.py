@@ -52,8 +52,9 @@ def text_of(content: Any) -> str:
     raise MessagesError("messages[].content must be a string or a list of content parts")
 
 
-def _tool_result(message: dict[str, Any]) -> str:
-    name = message.get("name") or message.get("tool_call_id") or "tool"
+def _tool_result(message: dict[str, Any], names: dict[str, str]) -> str:
+    call_id = str(message.get("tool_call_id") or "")
+    name = message.get("name") or names.get(call_id) or call_id or "tool"
     return f"Result of {name}:\n{text_of(message.get('content'))}"
 
 
@@ -76,6 +77,7 @@ def parse_messages(messages: list[dict[str, Any]]) -> Conversation:
         raise MessagesError("messages must hold at least one message")
     system: list[str] = []
     turns: list[Turn] = []
+    names: dict[str, str] = {}  # tool call id -> function name
     for index, message in enumerate(messages):
         if not isinstance(message, dict):
             raise MessagesError(f"messages[{index}] must be an object")
@@ -86,9 +88,12 @@ def parse_messages(messages: list[dict[str, Any]]) -> Conversation:
         if role == "user":
             text = text_of(message.get("content"))
         elif role in ("tool", "function"):
-            role, text = "user", _tool_result(message)
+            role, text = "user", _tool_result(message, names)
         elif role == "assistant":
             text = _assistant_text(message)
+            for call in message.get("tool_calls") or []:
+                if isinstance(call, dict) and call.get("id"):
+                    names[str(call["id"])] = str(call.get("function", {}).get("name", ""))
         else:
             raise MessagesError(f"messages[{index}].role {role!r} is not one of system, "
                                 "user, assistant, tool")
