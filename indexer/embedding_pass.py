@@ -1,0 +1,107 @@
+"""The embedding phase of an update: give every chunk without a vector one.
+
+Batches of pending chunks: vectors come from the SQLite cache when the (model, chunk hash) pair
+was embedded before (a renamed file, a branch switched back), else from the model; then they
+go to the vector store and the chunks are marked. The model runs outside the project's update
+lock, so the watcher's lexical updates are not held up; a chunk deleted meanwhile is skipped.
+Vectors of removed chunks are deleted from the store first.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from indexer.types import IndexProgress
+
+if TYPE_CHECKING:
+    import threading
+
+    from indexer.project import ProgressCallback, ProjectIndex
+
+
+def run_embedding_pass(
+    project: ProjectIndex,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> int:
+    from assistant.errors import IndexerError
+
+    lex = project._lexical(create=True)
+    model = project.embedding_model
+    if lex.get_meta("embedded_model") != model:  # a new model: every chunk needs its vector
+        lex.reset_embedded()
+        lex.set_meta("embedded_model", model)
+        lex.commit()
+    _files, chunks_total, embedded = lex.counts()
+    pending = chunks_total - embedded
+    deletes = lex.vector_deletes()
+    if pending == 0 and not deletes:
+        return 0
+    try:
+        store = project.vectors()
+        if deletes:
+            store.delete(deletes)
+            with project._update_lock:
+                lex.clear_vector_deletes(deletes)
+                lex.commit()
+        if pending == 0:
+            return 0
+        embedder = project.embedder()
+    except IndexerError as exc:
+        project.notice(f"embeddings skipped: {exc}")
+        return 0
+    batch_size = max(8, project.settings.index.embed_batch_size)
+    started = time.monotonic()
+    done = 0
+    after = 0
+    _report(progress, 0, pending, None, embedded)
+    while not (cancel is not None and cancel.is_set()):
+        batch = lex.pending(batch_size, after)
+        if not batch:
+            break
+        after = batch[-1][0]
+        cached = lex.cached_vectors(model, [digest for _, digest, _, _ in batch])
+        missing = [(i, digest, text) for i, digest, text, _ in batch if digest not in cached]
+        fresh: dict[str, bytes] = {}
+        if missing:
+            import numpy as np
+
+            vectors = embedder.encode([text for _, _, text in missing])
+            for (_, digest, _), vector in zip(missing, vectors, strict=True):
+                fresh[digest] = np.asarray(vector, dtype=np.float32).tobytes()
+        with project._update_lock:
+            alive = lex.existing(i for i, _, _, _ in batch)
+            rows = [(i, digest, path) for i, digest, _, path in batch if i in alive]
+            if fresh:
+                lex.store_vectors(model, fresh.items())
+            if rows:
+                blobs = [cached.get(d) or fresh[d] for _, d, _ in rows]
+                store.upsert([i for i, _, _ in rows], blobs, [p for _, _, p in rows])
+                lex.mark_embedded([i for i, _, _ in rows])
+            lex.commit()
+        done += len(rows)
+        elapsed = time.monotonic() - started
+        _, chunks_total, embedded_now = lex.counts()
+        left = chunks_total - embedded_now
+        rate = done / elapsed if elapsed > 0 else 0.0
+        _report(progress, done, left, left / rate if rate > 0 else None, embedded_now)
+    return done
+
+
+def _report(
+    progress: ProgressCallback | None, done: int, left: int, eta: float | None, embedded: int
+) -> None:
+    if progress is None:
+        return
+    try:
+        progress(
+            IndexProgress(
+                phase="embed", chunks_done=done, chunks_total=done + left, embedded=embedded,
+                pending=left, eta_s=eta, message="embedding" if left else "embeddings ready",
+            )
+        )
+    except Exception:  # noqa: BLE001
+        import logging
+
+        logging.getLogger(__name__).exception("progress callback failed")

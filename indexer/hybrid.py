@@ -1,0 +1,75 @@
+"""Ranking helpers: reciprocal-rank fusion, the path glob filter, hits with snippets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from indexer.lexical import ChunkRow
+from indexer.types import Hit
+
+RRF_K = 60
+SNIPPET_LINES = 3
+_WORD = re.compile(r"\w+")
+
+
+def rrf(lists: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion: each id scores sum(1 / (k + rank)), rank from 1; best first."""
+    scores: dict[int, float] = {}
+    for ranked in lists:
+        for rank, item in enumerate(ranked, 1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda pair: -pair[1])
+
+
+def glob_filter(path_glob: str | None) -> Callable[[str], bool] | None:
+    """A predicate for relative paths (gitignore-style glob: ``src/**``, ``*.py``)."""
+    if not path_glob or not path_glob.strip():
+        return None
+    import pathspec
+
+    spec = pathspec.GitIgnoreSpec.from_lines([path_glob.strip()])
+    return spec.match_file
+
+
+def make_hits(rows: Sequence[tuple[ChunkRow, float]], query: str, k: int) -> list[Hit]:
+    """Hits for ranked rows, dropping a row whose lines overlap a better hit in the same file."""
+    hits: list[Hit] = []
+    taken: dict[str, list[tuple[int, int]]] = {}
+    for row, score in rows:
+        spans = taken.setdefault(row.path, [])
+        if any(row.start_line <= end and start <= row.end_line for start, end in spans):
+            continue
+        spans.append((row.start_line, row.end_line))
+        body = _body(row.text)
+        hits.append(
+            Hit(
+                path=row.path, start_line=row.start_line, end_line=row.end_line,
+                score=round(score, 6), snippet=snippet(body, query), text=body,
+                symbol=row.symbol,
+            )
+        )
+        if len(hits) >= k:
+            break
+    return hits
+
+
+def _body(text: str) -> str:
+    """A chunk's code without its header line."""
+    return text.split("\n", 1)[1] if text.startswith("# ") and "\n" in text else text
+
+
+def snippet(body: str, query: str, lines: int = SNIPPET_LINES) -> str:
+    """A few lines of the chunk: around the first line that has a query word, else the top."""
+    rows = body.split("\n")
+    words = {w.lower() for w in _WORD.findall(query[:2000]) if len(w) > 2}
+    first = 0
+    if words:
+        for i, line in enumerate(rows):
+            if words & {w.lower() for w in _WORD.findall(line)}:
+                first = i
+                break
+    while first < len(rows) - 1 and not rows[first].strip():
+        first += 1
+    picked = [line.rstrip()[:200] for line in rows[first : first + lines]]
+    return "\n".join(picked).strip("\n")
