@@ -102,8 +102,11 @@ def _example_call(tool: ToolSpec) -> str:
 def tool_result_text(message: ChatMessage) -> str:
     """A tool result as the user message a plain chat template shows the model."""
     name = message.get("name") or "tool"
-    what = "failed" if message.get("is_error") else "returned"
-    return f"The tool {name} {what}:\n{message['content']}"
+    if message.get("is_error"):
+        return (f"The tool {name} failed: {message['content']}\n"
+                "Fix the call, or answer the user.")
+    return (f"The tool {name} returned:\n{message['content']}\n"
+            "Now answer the user with this result.")
 
 
 def json_chat(messages: list[ChatMessage], tools: tuple[ToolSpec, ...]) -> list[ChatMessage]:
