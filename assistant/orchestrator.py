@@ -299,9 +299,9 @@ class Orchestrator:
         note = getattr(provider, "template_note", None)
         if note:
             yield StatusEvent(note)
-        retrieved = yield from self._retrieve(history)
         loop = self._tool_loop(cancel, approve) if use_tools else None
         specs = loop.specs if loop is not None else ()
+        retrieved = yield from self._retrieve(history, specs)
         try:
             fitted = self.fit_prompt(history, retrieved, tools=specs)
         except ContextOverflowError:
@@ -486,9 +486,10 @@ class Orchestrator:
                 yield StatusEvent("removed an earlier tool result to fit the context")
 
     def _retrieve(
-        self, history: list[ChatMessage]
+        self, history: list[ChatMessage], tools: tuple[ToolSpec, ...] = ()
     ) -> Generator[Event, None, Retrieved | None]:
-        """Code chunks for the latest question (None without a retriever); an index that
+        """Code chunks for the latest question (None without a retriever), within half the
+        room the system prompt, ``tools``, the question and the answer leave; an index that
         fails is a status line, never a failed turn."""
         retriever = self.retriever
         if retriever is None or self.settings.index.context_tokens <= 0:
@@ -500,7 +501,12 @@ class Orchestrator:
         provider = self.provider
         n_ctx = provider.context_size
         system: ChatMessage = {"role": "system", "content": self.system_prompt()}
-        room = n_ctx - self._reserve(n_ctx) - provider.count_tokens([system, history[-1]])
+        room = (
+            n_ctx
+            - self._reserve(n_ctx)
+            - provider.count_tokens([system, history[-1]])
+            - self._tools_tokens(tools)
+        )
         budget = budget_for(self.settings.index, room)
         try:
             return retriever.retrieve(
