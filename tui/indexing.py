@@ -211,6 +211,7 @@ class ProjectIndexer:
             self._start_watching(project)
 
     def _embed_pending(self, project: ProjectIndex) -> None:
+        self._say(IndexProgressed("embedding: loading the model…"))
         try:
             project.embed_pending(progress=self._progress, cancel=self.cancel)
         except FiresideError as exc:
