@@ -308,17 +308,10 @@ def _one_line(text: str) -> str:
 
 
 def builtin_tools() -> list[Tool]:
-    """The tools Fireside ships (each module is imported here, its heavy imports stay lazy)."""
-    tools: list[Tool] = []
-    for module_name in ("web_search", "fetch_url", "read_file", "code_search"):
-        try:
-            module = __import__(f"assistant.tools.{module_name}", fromlist=["TOOL"])
-        except ModuleNotFoundError as exc:  # a tool module not written yet
-            if exc.name != f"assistant.tools.{module_name}":
-                raise
-            continue
-        tools.append(module.TOOL)
-    return tools
+    """The tools Fireside ships (their heavy imports stay inside the functions)."""
+    from assistant.tools import code_search, fetch_url, read_file, web_search
+
+    return [web_search.TOOL, fetch_url.TOOL, code_search.TOOL, read_file.TOOL]
 
 
 def default_registry(settings: Settings, plugins: bool = True) -> Registry:

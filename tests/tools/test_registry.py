@@ -367,3 +367,13 @@ def test_plugins_from_entry_points(plugin_dist: Path, settings: Settings, ctx: T
 def test_registry_without_plugins(plugin_dist: Path, settings: Settings) -> None:
     reg = default_registry(settings, plugins=False)
     assert "shout" not in reg and reg.warnings == []
+
+
+def test_default_registry_holds_the_builtin_tools(settings: Settings, tmp_path: Path) -> None:
+    reg = default_registry(settings, plugins=False)
+    assert reg.names() == ["web_search", "fetch_url", "code_search", "read_file"]
+    no_project = [t.name for t in reg.tools(ToolContext(settings=settings))]
+    assert no_project == ["web_search", "fetch_url"]  # code_search/read_file need a project
+    with_project = ToolContext(settings=settings, project_root=tmp_path)
+    assert [s.name for s in reg.specs(with_project)] == ["web_search", "fetch_url", "read_file"]
+    assert {t.risk for t in reg.tools(with_project)} == {Risk.NETWORK, Risk.READ}
