@@ -18,7 +18,7 @@ from assistant.render import (
     session_markdown,
     session_totals,
 )
-from assistant.store import Message, Session
+from assistant.store import Message, Session, ToolStep
 
 sessions_app = typer.Typer(
     help="List, show, delete and export saved chat sessions.",
@@ -45,10 +45,16 @@ def _exit_for(exc: FiresideError) -> typer.Exit:
 
 def _load(session_id: str) -> tuple[Session, list[Message]]:
     """The session and its messages, or a one-line error and exit."""
+    session, messages, _steps = _load_all(session_id)
+    return session, messages
+
+
+def _load_all(session_id: str) -> tuple[Session, list[Message], list[ToolStep]]:
+    """The session, its messages and its tool steps, or a one-line error and exit."""
     try:
         store = _store()
         session = store.get_session(session_id)
-        return session, store.messages(session.id)
+        return session, store.messages(session.id), store.tool_steps(session.id)
     except FiresideError as exc:
         raise _exit_for(exc) from None
 
@@ -79,13 +85,22 @@ def list_sessions(
 def show_session(
     session_id: Annotated[str, typer.Argument(help="Session id (or a unique prefix).")],
 ) -> None:
-    """Print a session's messages with their model, token counts and speed."""
-    session, messages = _load(session_id)
+    """Print a session's messages with their model, token counts and speed, and the tools
+    each answer called (results folded)."""
+    from assistant.tool_render import call_line, fold, result_summary, steps_by_message
+
+    session, messages, steps = _load_all(session_id)
+    by_answer = steps_by_message(steps)
     typer.echo(f"{session.title}  ({session.id}, {len(messages)} messages)")
     for message in messages:
         mark = STATUS_MARKS.get(message.status, "")
         typer.echo("")
         typer.secho(f"{message.role} {mark}".rstrip() + ":", bold=True)
+        for step in by_answer.get(message.id, []):
+            summary = result_summary(step.ok, step.duration_ms, step.truncated)
+            typer.secho(f"  → {call_line(step.name, step.arguments)}  ({summary})", dim=True)
+            for line in fold(step.result).splitlines():
+                typer.secho(f"    {line}", dim=True)
         typer.echo(message.content)
         if message.role == "assistant" and (stats := message_stats(message)):
             typer.secho(f"  ({stats})", dim=True)
@@ -122,11 +137,12 @@ def export_session(
     ] = None,
 ) -> None:
     """Export a session as Markdown or JSON."""
-    session, messages = _load(session_id)
+    session, messages, steps = _load_all(session_id)
     if fmt is ExportFormat.json:
-        text = json.dumps(session_dict(session, messages), ensure_ascii=False, indent=2) + "\n"
+        data = session_dict(session, messages, steps)
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     else:
-        text = session_markdown(session, messages)
+        text = session_markdown(session, messages, steps)
     if output is None:
         sys.stdout.write(text)
         return

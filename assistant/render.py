@@ -6,16 +6,21 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assistant.store import Message, Session
+    from assistant.store import Message, Session, ToolStep
 
 
 STATUS_MARKS = {"cancelled": "[stopped]", "error": "[failed]"}
 
 
-def session_dict(session: Session, messages: list[Message]) -> dict[str, Any]:
+def session_dict(
+    session: Session, messages: list[Message], steps: list[ToolStep] | None = None
+) -> dict[str, Any]:
+    from assistant.tool_render import step_dicts
+
     return {
         "session": asdict(session),
         "messages": [asdict(m) for m in messages],
+        "tool_steps": step_dicts(steps or []),  # each names its answer by message_id
     }
 
 
@@ -57,14 +62,22 @@ def session_totals(messages: list[Message]) -> str:
     return text
 
 
-def session_markdown(session: Session, messages: list[Message]) -> str:
+def session_markdown(
+    session: Session, messages: list[Message], steps: list[ToolStep] | None = None
+) -> str:
+    from assistant.tool_render import step_markdown, steps_by_message
+
+    by_answer = steps_by_message(steps or [])
     lines = [f"# {session.title}", "", f"Session `{session.id}` · started {session.created_at}", ""]
     for message in messages:
         heading = "User" if message.role == "user" else message.role.capitalize()
         mark = STATUS_MARKS.get(message.status)
         if mark:
             heading += f" {mark}"
-        lines += [f"## {heading}", "", message.content.rstrip(), ""]
+        lines += [f"## {heading}", ""]
+        for step in by_answer.get(message.id, []):  # the tools the answer used, first
+            lines += step_markdown(step)
+        lines += [message.content.rstrip(), ""]
         if message.role == "assistant" and (stats := message_stats(message)):
             lines += [f"*{stats}*", ""]
     return "\n".join(lines).rstrip() + "\n"
