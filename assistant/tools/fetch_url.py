@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import zlib
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_REDIRECTS = 5
 USER_AGENT = "Fireside/0.1 (+local assistant; fetch_url)"
 _REDIRECTS = {301, 302, 303, 307, 308}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SENSITIVE_HEADERS = ("authorization", "cookie", "proxy-authorization")
 _TEXT_TYPES = {"text/html", "application/xhtml+xml", "text/plain", "application/json",
                "text/json", "application/xml", "text/xml"}
@@ -284,9 +286,10 @@ def _decode(body: bytes, content_type: str) -> str:
 
 
 def to_text(body: bytes, content_type: str, url: str) -> tuple[str | None, str]:
-    """(title, text) for the model: Markdown for HTML, pretty JSON, other text as is."""
+    """(title, text) for the model: Markdown for HTML, pretty JSON, other text as is
+    (control characters removed)."""
     mtype = media_type(content_type)
-    text = _decode(body, content_type)
+    text = _CONTROL.sub("", _decode(body, content_type))
     if mtype in ("text/html", "application/xhtml+xml"):
         return _html_to_markdown(text, url)
     if mtype.endswith("json"):
@@ -326,7 +329,24 @@ def _html_to_markdown(html: str, url: str) -> tuple[str | None, str]:
             text = trafilatura.html2txt(html)
         except Exception:
             text = ""
+    if not text or not text.strip():
+        text = _plain_text(html)
     return title, (text or "").strip()
+
+
+def _plain_text(html: str) -> str:
+    """All visible text, for fragments trafilatura gives nothing for."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.fromstring(html)
+    except (etree.ParserError, ValueError):
+        return ""
+    for node in tree.xpath("//script|//style|//noscript|//template"):
+        node.drop_tree()
+    lines = (" ".join(line.split()) for line in tree.text_content().splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 class FetchArgs(BaseModel):

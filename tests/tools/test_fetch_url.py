@@ -398,3 +398,18 @@ def test_fetch_url_tool_through_the_registry(server: Server, store: Store) -> No
     assert not refused.ok and refused.content == "refused 10.0.0.1: a private address"
     missing = registry.run(ToolCall("c3", "fetch_url", {"link": "x"}), ctx)
     assert not missing.ok and "url: Field required" in missing.content
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        (b"<p>just a fragment", "just a fragment"),
+        (b"<div>a<script>steal()</script>\n<b>b</b></div>", "a\nb"),
+        (b"", ""),
+        (b"\x00\x01<p>text\x07</p>", "text"),
+    ],
+)
+def test_html_fragments_and_junk(html: bytes, expected: str) -> None:
+    from assistant.tools.fetch_url import to_text
+
+    assert to_text(html, "text/html", "http://example.com/")[1] == expected
