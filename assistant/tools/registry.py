@@ -83,6 +83,7 @@ class Registry:
         self.settings = settings
         self._tools: dict[str, Tool] = {}
         self.warnings: list[str] = []  # plugin problems, for front ends to show
+        self._always: set[str] = set()  # "allow always" answers given this session
 
     # -- contents -------------------------------------------------------------------------
 
@@ -137,9 +138,21 @@ class Registry:
             return "deny"
         if tool.risk.always_asks:
             return "ask"
+        if tool.name in self._always:
+            return "allow"
         if configured is not None:
             return configured
         return "allow" if tool.risk in (Risk.READ, Risk.NETWORK) else "ask"
+
+    def allow_always(self, name: str) -> None:
+        """Stop asking about ``name`` for the life of this registry (the user's "always
+        allow"). Refused for tools that write or execute: those always ask."""
+        tool = self._tools.get(name)
+        if tool is None:
+            raise ToolError(f"unknown tool {name!r}")
+        if tool.risk.always_asks:
+            raise ToolDeniedError(f"{name} can change things; it always asks before it runs")
+        self._always.add(name)
 
     def _check_policy(
         self, tool: Tool, arguments: dict[str, Any], approve: Approver | None

@@ -377,3 +377,24 @@ def test_default_registry_holds_the_builtin_tools(settings: Settings, tmp_path: 
     with_project = ToolContext(settings=settings, project_root=tmp_path)
     assert [s.name for s in reg.specs(with_project)] == ["web_search", "fetch_url", "read_file"]
     assert {t.risk for t in reg.tools(with_project)} == {Risk.NETWORK, Risk.READ}
+
+
+def test_allow_always_covers_read_tools_only() -> None:
+    from assistant.errors import ToolDeniedError
+
+    settings = with_permissions(echo="ask", banned="deny")
+    reg = Registry(settings)
+    reg.register(make_tool())
+    reg.register(make_tool("banned"))
+    reg.register(make_tool("danger", risk=Risk.WRITE))
+    ctx = ToolContext(settings=settings)
+    reg.allow_always("echo")
+    assert reg.permission(reg.get("echo")) == "allow"  # type: ignore[arg-type]
+    assert reg.run(call(text="x"), ctx).ok  # no approver needed any more
+    reg.allow_always("banned")
+    assert reg.permission(reg.get("banned")) == "deny"  # type: ignore[arg-type]
+    with pytest.raises(ToolDeniedError, match="always asks"):
+        reg.allow_always("danger")
+    assert reg.permission(reg.get("danger")) == "ask"  # type: ignore[arg-type]
+    with pytest.raises(ToolError, match="unknown tool"):
+        reg.allow_always("nope")
