@@ -15,6 +15,8 @@ from textual.app import App
 from textual.binding import Binding
 
 from assistant.errors import FiresideError
+from assistant.server.queue import ModelQueue
+from tui.api_server import ApiServerChanged, ApiServerToggle
 from tui.chat_screen import ChatScreen
 from tui.indexing import IndexFailed, IndexOpened, IndexProgressed, ProjectIndexer
 from tui.messages import ModelLoadFailed, ModelPicked, ModelResolved, ModelWarmedUp
@@ -59,6 +61,9 @@ class FiresideApp(App[None]):
         self.indexer: ProjectIndexer | None = None
         # Held while a model loads or is swapped, so a switch never closes a loading model.
         self._model_lock = threading.Lock()
+        # One line for the model: this app's turns and, after /serve, the editors' requests.
+        self.model_queue = ModelQueue(orchestrator.settings.server.queue_size)
+        self.api_server = ApiServerToggle(self)
         self.chat = ChatScreen(orchestrator, session_id=session_id)
         self._use_theme(orchestrator.settings.theme)
 
@@ -197,9 +202,21 @@ class FiresideApp(App[None]):
 
     @work(thread=True, group="model")
     def _switch_model(self, settings: Settings) -> None:
-        with self._model_lock:
+        with self._model_lock, self.model_queue.admit(bounded=False) as turn:
+            turn.wait()  # never close the model under an editor's running request
             self.orchestrator.use_settings(settings)
         self._warm()
+
+    def on_api_server_changed(self, message: ApiServerChanged) -> None:
+        self.chat.status_bar.api = f"API {message.url}" if message.url else ""
+        if message.error:
+            self.notify(message.error, title="The API did not start", severity="error",
+                        timeout=10, markup=False)
+        elif message.url:
+            self.notify(f"Editors can connect to {message.url} (token: `fireside token`); "
+                        "/serve again stops it.", markup=False)
+        else:
+            self.notify("The API stopped.", markup=False)
 
     def on_model_load_failed(self, message: ModelLoadFailed) -> None:
         self.chat.set_model_state("model failed to load", FAILED)
@@ -238,6 +255,7 @@ def run_tui(settings: Settings, session_id: str | None = None) -> None:
             app.run()
             app.wait_for_answers()
         finally:
+            app.api_server.stop()
             app.close_index()
             orchestrator.close()
     finally:

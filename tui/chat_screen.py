@@ -28,6 +28,7 @@ from assistant.events import (
     StatusEvent,
     TokenEvent,
 )
+from tui.api_server import queued
 from tui.commands import default_commands, unescape
 from tui.dialogs import ConfirmDialog, ModelPicker, RenameDialog
 from tui.message_list import MessageList, MessageView
@@ -187,8 +188,12 @@ class ChatScreen(Screen[None]):
                 self.post_message(AnswerEventReceived(turn, item))
 
         try:
-            events = self.orchestrator.run_turn(
-                turn.prompt, session_id=turn.session_id, cancel=turn.cancel
+            events = queued(  # the model may be busy with an editor's request (/serve)
+                self.orchestrator.run_turn(
+                    turn.prompt, session_id=turn.session_id, cancel=turn.cancel
+                ),
+                getattr(self.app, "model_queue", None),
+                turn.cancel,
             )
             for event in events:
                 if worker.is_cancelled:

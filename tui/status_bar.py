@@ -28,12 +28,14 @@ class StatusBar(Horizontal):
     index: reactive[str] = reactive("")  # "indexing 120/900 files", "index: 900 files"
     index_busy: reactive[bool] = reactive(False)
     title: reactive[str] = reactive("New chat")
+    api: reactive[str] = reactive("")  # "API http://127.0.0.1:8765" while /serve runs
 
     def compose(self) -> ComposeResult:
         yield Label(id="model", markup=False)
         yield Label(id="state", markup=False)
         yield Label(id="index", markup=False)
         yield Label(id="speed", markup=False)
+        yield Label(id="api", markup=False)
         yield Label(id="title", markup=False)
 
     def on_mount(self) -> None:
@@ -67,6 +69,9 @@ class StatusBar(Horizontal):
     def watch_title(self) -> None:
         self._paint()
 
+    def watch_api(self) -> None:
+        self._paint()
+
     def _paint(self) -> None:
         try:
             model = self.query_one("#model", Label)
@@ -85,4 +90,7 @@ class StatusBar(Horizontal):
         speed = self.query_one("#speed", Label)
         speed.update(f"{self.speed:.1f} tok/s" if self.speed else "")
         speed.display = bool(self.speed)
+        api = self.query_one("#api", Label)
+        api.update(self.api)
+        api.display = bool(self.api)
         self.query_one("#title", Label).update(self.title)
