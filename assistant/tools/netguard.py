@@ -42,8 +42,11 @@ _getaddrinfo = socket.getaddrinfo
 
 
 def normalise_host(host: str) -> str:
-    """Lower case, without trailing dots (``localhost.`` is ``localhost``)."""
-    return host.strip().lower().rstrip(".")
+    """Lower case, without trailing dots (``localhost.`` is ``localhost``) or IPv6 brackets."""
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host
 
 
 def address_problem(ip: IPAddress) -> str | None:

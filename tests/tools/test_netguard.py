@@ -124,6 +124,7 @@ def test_allow_private_hosts_lets_named_hosts_through() -> None:
     assert netguard.check_url("http://127.0.0.1:8000/x", ["127.0.0.1"]).port == 8000
     assert netguard.check_url("http://localhost./", ["LOCALHOST"]).host == "localhost."
     assert netguard.check_url("http://intranet.corp/", ["intranet.corp."])
+    assert netguard.check_url("http://[::1]:8080/", ["[::1]"])
     # ...but only the named host, and never a numeric spelling of it
     for url in ("http://127.0.0.2/", "http://2130706433/", "http://127.1/", "http://[::1]/"):
         with pytest.raises(UnsafeURLError):
