@@ -123,7 +123,6 @@ async def chat_completions(
     try:
         session_id = await run_in_threadpool(reconcile, ctx.store, wanted, conversation)
         settings = _request_settings(ctx, body, conversation.system)
-        provider = ctx.orchestrator.provider
     except BaseException:
         ticket.abandon()
         raise
@@ -133,10 +132,16 @@ async def chat_completions(
         from assistant.orchestrator import Orchestrator
 
         calls: list[ToolCall] = []
-        wrapped = RequestProvider(provider, tools=tools, stop=stop, on_tool_call=calls.append)
+        # The app's provider as it is now that this request holds the model (a model switch
+        # in the TUI waits for the queue too).
+        wrapped = RequestProvider(ctx.orchestrator.provider, tools=tools, stop=stop,
+                                  on_tool_call=calls.append)
         turn = Orchestrator(settings, ctx.store, provider_factory=lambda _s: wrapped)
         step = 0
-        for event in turn.run_turn(conversation.prompt, session_id=session_id, cancel=cancel):
+        # Fireside's own tools and code context stay out: the client decides the prompt.
+        events = turn.run_turn(conversation.prompt, session_id=session_id, cancel=cancel,
+                               tools=False)
+        for event in events:
             while calls:
                 call = calls.pop(0)
                 step += 1
