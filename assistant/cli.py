@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import sys
@@ -101,10 +102,19 @@ def chat(
         float | None, typer.Option("--temperature", "-t", help="Sampling temperature.")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed.")] = None,
+    no_context: Annotated[
+        bool,
+        typer.Option(
+            "--no-context",
+            help="Do not add code from the project's index (`fireside index`) to the prompt.",
+        ),
+    ] = False,
 ) -> None:
     """Answer one question in the terminal, streaming the answer.
 
-    Piped input is added as context: `cat app.py | fireside chat "explain this"`.
+    Piped input is added as context: `cat app.py | fireside chat "explain this"`. When the
+    current project has an index (`fireside index`), the most relevant code chunks go into
+    the prompt too, and the answer cites them as path:lines (`--no-context`: none).
     """
     from assistant.config import load_settings
     from assistant.orchestrator import Orchestrator
@@ -138,7 +148,19 @@ def chat(
         orchestrator.load_model()
     except FiresideError as exc:
         raise fail(str(exc), exc.exit_code) from None
-    code = _stream_turn(orchestrator, prompt, session, piped, as_json)
+    project = None
+    if not no_context:
+        from assistant.project_context import open_context
+
+        project = open_context(settings)
+        orchestrator.retriever = project.retriever
+        if project.note and not as_json:
+            typer.echo(project.note, err=True)
+    try:
+        code = _stream_turn(orchestrator, prompt, session, piped, as_json)
+    finally:
+        if project is not None:
+            project.close()
     orchestrator.close()
     raise typer.Exit(code)
 
@@ -156,6 +178,7 @@ def _stream_turn(
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     done: Any = None
+    sources: list[Any] = []
     errors: list[str] = []
     out = sys.stdout
     try:
@@ -167,6 +190,11 @@ def _stream_turn(
                 out.flush()
             elif event.type == "status" and not as_json:
                 typer.echo(event.text, err=True)
+            elif event.type == "context":
+                shown, sources = sources, list(event.sources)
+                if sources and sources != shown and not as_json:
+                    cited = ", ".join(s.citation for s in sources)
+                    typer.secho(f"context: {cited}", err=True, dim=True)
             elif event.type == "error":
                 errors.append(event.message)
             elif event.type == "message_done":
@@ -186,6 +214,7 @@ def _stream_turn(
                     "status": done.status,
                     "provider": done.provider,
                     "cost_usd": done.cost_usd,
+                    "sources": [dataclasses.asdict(s) for s in sources],
                     "usage": {
                         "prompt_tokens": done.usage.prompt_tokens,
                         "completion_tokens": done.usage.completion_tokens,
