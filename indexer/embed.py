@@ -20,6 +20,9 @@ from assistant.errors import IndexerError
 log = logging.getLogger(__name__)
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
+# Loaded models by folder/name: every project in a process shares one copy.
+_MODELS: dict[str, Any] = {}
+_MODELS_LOCK = threading.Lock()
 _PACKAGED_NAMES = {"", PACKAGED_MODEL.lower(), f"sentence-transformers/{PACKAGED_MODEL}".lower()}
 
 
@@ -83,10 +86,14 @@ class Embedder:
                 return
             target = _load_target(self.name)
             try:
-                _quiet_transformers()
-                from sentence_transformers import SentenceTransformer
+                with _MODELS_LOCK:
+                    model = _MODELS.get(target)
+                    if model is None:
+                        _quiet_transformers()
+                        from sentence_transformers import SentenceTransformer
 
-                self._model = SentenceTransformer(target, device="cpu")
+                        model = _MODELS[target] = SentenceTransformer(target, device="cpu")
+                self._model = model
             except Exception as exc:  # noqa: BLE001 - any load failure is one clear message
                 first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
                 raise IndexerError(

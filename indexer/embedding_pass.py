@@ -4,7 +4,8 @@ Batches of pending chunks: vectors come from the SQLite cache when the (model, c
 was embedded before (a renamed file, a branch switched back), else from the model; then they
 go to the vector store and the chunks are marked. The model runs outside the project's update
 lock, so the watcher's lexical updates are not held up; a chunk deleted meanwhile is skipped.
-Vectors of removed chunks are deleted from the store first.
+Vectors of removed chunks are deleted from the store first; the first pass of a process checks
+that the store holds as many vectors as the flags claim (a deleted or rebuilt folder does not).
 """
 
 from __future__ import annotations
@@ -34,17 +35,31 @@ def run_embedding_pass(
         lex.set_meta("embedded_model", model)
         lex.commit()
     _files, chunks_total, embedded = lex.counts()
-    pending = chunks_total - embedded
-    deletes = lex.vector_deletes()
-    if pending == 0 and not deletes:
-        return 0
+    folder_ok = bool(project.settings.vector_store.url) or (
+        project.dir / "chroma" / "chroma.sqlite3"
+    ).exists()
+    if chunks_total == embedded and folder_ok and not lex.vector_deletes(1):
+        return 0  # nothing to do (and no need to load Chroma)
     try:
         store = project.vectors()
-        if deletes:
+        deletes = lex.vector_deletes()
+        while deletes:
             store.delete(deletes)
             with project._update_lock:
                 lex.clear_vector_deletes(deletes)
                 lex.commit()
+            deletes = lex.vector_deletes()
+        _files, chunks_total, embedded = lex.counts()
+        if not project._vectors_checked:
+            # The store lost vectors (folder deleted, rebuilt, another server): re-add them
+            # all from the cache rather than trust the flags.
+            if store.count() != embedded:
+                with project._update_lock:
+                    lex.reset_embedded()
+                    lex.commit()
+                embedded = 0
+            project._vectors_checked = True
+        pending = chunks_total - embedded
         if pending == 0:
             return 0
         embedder = project.embedder()

@@ -1,4 +1,11 @@
-"""Ranking helpers: reciprocal-rank fusion, the path glob filter, hits with snippets."""
+"""Ranking helpers: reciprocal-rank fusion, the path glob filter, hits with snippets.
+
+Hybrid ranking is weighted RRF (k=60) of the BM25 list and the vector list. Two refinements
+keep small or one-sided cases sane: vector candidates far below the best one (or under an
+absolute floor) do not vote, since a vector search always returns *something*; and a query
+that looks like code (identifiers, error codes, paths) weighs the lexical list fully and the
+vector list at ``LEAN``, prose the other way round.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +16,41 @@ from indexer.lexical import ChunkRow
 from indexer.types import Hit
 
 RRF_K = 60
+LEAN = 0.7  # the weight of the list a query's style favours less
+MIN_SIMILARITY = 0.1
+RELATIVE_FLOOR = 0.5
+_CODE_TOKEN = re.compile(r"\w_\w|[a-z][A-Z]|\d|\w\.\w|[()\[\]{}:/\\]")
 SNIPPET_LINES = 3
 _WORD = re.compile(r"\w+")
 
 
-def rrf(lists: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
-    """Reciprocal-rank fusion: each id scores sum(1 / (k + rank)), rank from 1; best first."""
+def rrf(
+    lists: Sequence[Sequence[int]], weights: Sequence[float] | None = None, k: int = RRF_K
+) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion: an id scores sum(weight / (k + rank)), rank from 1; best first."""
     scores: dict[int, float] = {}
-    for ranked in lists:
+    for n, ranked in enumerate(lists):
+        weight = weights[n] if weights else 1.0
         for rank, item in enumerate(ranked, 1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda pair: -pair[1])
+
+
+def looks_like_code(query: str) -> bool:
+    """True when the query names identifiers, paths or error codes (snake_case, camelCase,
+    digits, dots, brackets), where exact matches matter more than meaning."""
+    return bool(_CODE_TOKEN.search(query))
+
+
+def fusion_weights(query: str) -> tuple[float, float]:
+    """(lexical, vector) weights: code-like queries lean lexical, prose leans on meaning."""
+    return (1.0, LEAN) if looks_like_code(query) else (LEAN, 1.0)
+
+
+def vector_floor(scores: Sequence[float]) -> float:
+    """Similarity under which a vector candidate is noise, not evidence (for fusion only):
+    below ``MIN_SIMILARITY`` or under half of the best candidate's."""
+    return max(MIN_SIMILARITY, (max(scores) if scores else 0.0) * RELATIVE_FLOOR)
 
 
 def glob_filter(path_glob: str | None) -> Callable[[str], bool] | None:

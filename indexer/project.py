@@ -124,6 +124,7 @@ class ProjectIndex:
         self._embedder: Embedder | None = None
         self._embedder_error: str | None = None
         self._vectors: VectorStore | None = None
+        self._vectors_checked = False
         self._scanner: Scanner | None = None
         self._watcher: Watcher | None = None
 
@@ -301,8 +302,16 @@ class ProjectIndex:
                 self.settings.vector_store.url,
                 collection_name(self.id, self.embedding_model),
                 on_rebuilt=self._vectors_rebuilt,
+                can_rebuild=self._owns_or_can_own,
             )
         return self._vectors
+
+    def _owns_or_can_own(self) -> bool:
+        try:
+            self._acquire_write()
+        except IndexLockedError:
+            return False
+        return True
 
     def _vectors_rebuilt(self, reason: str) -> None:
         self.notice(
@@ -310,8 +319,9 @@ class ProjectIndex:
             "from cached embeddings"
         )
         if self._lex is not None:
-            self._lex.reset_embedded()
-            self._lex.commit()
+            with self._update_lock:
+                self._lex.reset_embedded()
+                self._lex.commit()
 
     # -- search -------------------------------------------------------------------------
     def search(

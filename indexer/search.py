@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from assistant.errors import IndexerError
-from indexer.hybrid import glob_filter, make_hits, rrf
+from indexer.hybrid import fusion_weights, glob_filter, make_hits, rrf, vector_floor
 from indexer.lexical import ChunkRow
 from indexer.types import Hit, SearchMode
 
@@ -43,9 +43,12 @@ def run_search(
     if mode == "vector":
         return make_hits(vector_rows, query, k)
     lexical = lex.search(query, depth, accept)
+    floor = vector_floor([score for _, score in vector_rows])
+    voting = [row for row, score in vector_rows if score >= floor]
     by_id = {row.id: row for row in lexical}
-    by_id.update({row.id: row for row, _ in vector_rows})
-    fused = rrf([[row.id for row in lexical], [row.id for row, _ in vector_rows]])
+    by_id.update({row.id: row for row in voting})
+    fused = rrf([[row.id for row in lexical], [row.id for row in voting]],
+                fusion_weights(query))
     return make_hits([(by_id[i], score) for i, score in fused], query, k)
 
 

@@ -3,9 +3,10 @@
 ``[vector_store] url`` empty → ``<index dir>/chroma``; set → that Chroma server; the code path
 is the same. We always pass our own embeddings: Chroma's default embedding function (which
 downloads a model) is never used. One collection per (project, embedding model): a changed model
-gets a new collection, never mixed vectors. An embedded folder that fails to load (corrupt HNSW
-or SQLite files) is deleted and recreated; the caller is told (``on_rebuilt``) so it can
-re-add vectors from its cache.
+gets a new collection, never mixed vectors. An embedded folder that fails to load or query
+(corrupt HNSW or SQLite files, deleted under us) is deleted and recreated when this process owns
+the index (``can_rebuild``); the caller is told (``on_rebuilt``) so it can re-add vectors from
+its cache. A server's errors are reported, never "repaired".
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ class VectorStore:
         url: str | None,
         collection: str,
         on_rebuilt: Callable[[str], None] | None = None,
+        can_rebuild: Callable[[], bool] | None = None,
     ) -> None:
         self.folder = folder
         self.url = (url or "").strip() or None
         self.name = collection
         self._on_rebuilt = on_rebuilt
+        self._can_rebuild = can_rebuild
         self._client: Any = None
         self._collection: Any = None
         self._lock = threading.RLock()
@@ -100,12 +103,15 @@ class VectorStore:
             raise IndexerError(
                 f"the Chroma server at {self.url} failed: {_first_line(exc)}"
             ) from None
-        if getattr(self, "_rebuilding", False):
+        if getattr(self, "_rebuilding", False) or (
+            self._can_rebuild is not None and not self._can_rebuild()
+        ):
             raise IndexerError(f"cannot open the vector index {self.folder}: {_first_line(exc)}")
         log.warning("vector index %s unusable: %s", self.folder, exc)
         self._rebuilding = True
         try:
             self.close()
+            _forget_system(self.folder)
             shutil.rmtree(self.folder, ignore_errors=True)
             self._client = self._connect()
             self._collection = self._client.get_or_create_collection(
@@ -199,6 +205,19 @@ class VectorStore:
                     client.close()  # releases the embedded folder's SQLite files
                 except Exception:  # noqa: BLE001 - best effort
                     log.debug("closing the chroma client failed", exc_info=True)
+
+def _forget_system(folder: Path) -> None:
+    """Drop chromadb's cached client system for a folder (it would hand back the broken one)."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        system = SharedSystemClient._identifier_to_system.pop(str(folder), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(folder), None)
+        if system is not None:
+            system.stop()
+    except Exception:  # noqa: BLE001 - private API of one chromadb version: best effort
+        log.debug("could not drop chroma's cached system", exc_info=True)
+
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()

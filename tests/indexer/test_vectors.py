@@ -1,0 +1,168 @@
+"""Embeddings (the real MiniLM-L6-v2) in a real embedded Chroma folder: hybrid ranking,
+re-use of cached vectors, deletions, model changes, corrupt or deleted vector folders."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from indexer.embed import packaged_model_folder
+from indexer.project import ProjectIndex
+from tests.indexer.conftest import write
+from tests.indexer.corpus import QUERIES, write_corpus
+
+pytestmark = pytest.mark.slow
+Opener = Callable[..., ProjectIndex]
+
+
+def top1(project: ProjectIndex, mode: str) -> int:
+    return sum(
+        1 for query, want in QUERIES
+        if [h.path for h in project.search(query, k=3, mode=mode)][:1] == [want]
+    )
+
+
+def encoded(project: ProjectIndex) -> int:
+    """Texts the model encoded for this project (the embedder boundary)."""
+    return project._embedder.encoded if project._embedder is not None else 0
+
+
+def test_hybrid_beats_either_list_alone(tree: Path, open_index: Opener) -> None:
+    write_corpus(tree)
+    project = open_index(tree)
+    summary = project.update()
+    assert summary.pending == 0 and summary.embedded == summary.chunks == len(
+        project._lexical().file_states()
+    )
+    lexical, vector, hybrid = (top1(project, mode) for mode in ("lexical", "vector", "hybrid"))
+    assert hybrid > lexical and hybrid > vector, (lexical, vector, hybrid)
+    assert hybrid == len(QUERIES)
+
+
+def test_rename_branch_switch_and_noop_reuse_vectors(tree: Path, open_index: Opener) -> None:
+    write_corpus(tree)
+    project = open_index(tree)
+    project.update()
+    baseline = encoded(project)
+    assert baseline >= 8
+    assert project.update().changed == 0 and encoded(project) == baseline  # no-op
+    (tree / "text/slug.py").rename(tree / "text/urls.py")
+    summary = project.update()
+    assert (summary.added, summary.deleted, summary.pending) == (1, 1, 0)
+    assert encoded(project) == baseline  # the renamed file's vectors came from the cache
+    before = (tree / "mail/welcome.py").read_text()
+    write(tree, "mail/welcome.py", before.replace("Welcome aboard", "Hello and welcome"))
+    project.update()
+    edited = encoded(project)
+    assert edited == baseline + 1  # only the changed chunk
+    write(tree, "mail/welcome.py", before)  # switch back: cached again
+    project.update()
+    assert encoded(project) == edited
+    hits = project.search("turn a headline into a url fragment", mode="vector", k=1)
+    assert hits[0].path == "text/urls.py"
+    store = project.vectors()
+    assert store.count() == project.status().chunks  # the old path's vectors were deleted
+
+
+def test_deleted_file_vectors_go_away(tree: Path, open_index: Opener) -> None:
+    write_corpus(tree)
+    project = open_index(tree)
+    project.update()
+    count = project.vectors().count()
+    (tree / "net/retry.py").unlink()
+    project.update()
+    assert project.vectors().count() == count - 1
+    hits = project.search("sleep exponentially longer between tries", mode="vector", k=8)
+    assert "net/retry.py" not in [h.path for h in hits]
+
+
+def test_lexical_first_then_background_embedding(tree: Path, open_index: Opener) -> None:
+    write_corpus(tree)
+    project = open_index(tree)
+    summary = project.update(embed=False)
+    assert summary.embedded == 0 and summary.pending == summary.chunks
+    hits = project.search("take money from a buyer", mode="hybrid")
+    assert project.last_note is not None and "no embeddings yet" in project.last_note
+    assert isinstance(hits, list)  # lexical answers while vectors are missing
+    seen = []
+    assert project.embed_pending(progress=seen.append) == summary.chunks
+    assert seen[-1].pending == 0 and seen[-1].phase == "embed"
+    assert project.search("take money from a buyer", mode="hybrid")[0].path == "billing/charge.py"
+    assert project.last_note is None
+
+
+def test_changed_model_means_a_new_collection(
+    tree: Path, open_index: Opener, settings: Settings
+) -> None:
+    write_corpus(tree)
+    project = open_index(tree)
+    project.update()
+    first = project.vectors().name
+    project.close()
+    folder = packaged_model_folder()
+    assert folder is not None
+    other = settings.model_copy(
+        update={"index": settings.index.model_copy(update={"embedding_model": str(folder)})}
+    )
+    again = open_index(tree, other)
+    assert again.embedding_model != "all-MiniLM-L6-v2"
+    summary = again.update()
+    assert summary.pending == 0 and encoded(again) == summary.chunks  # new model, new vectors
+    second = again.vectors().name
+    assert second != first
+    client = again.vectors()._client
+    names = {c.name for c in client.list_collections()}
+    assert {first, second} <= names
+    assert client.get_collection(first).count() == client.get_collection(second).count()
+
+
+def test_corrupt_vector_folder_is_rebuilt_with_a_notice(tree: Path, open_index: Opener) -> None:
+    write_corpus(tree)
+    project = open_index(tree)
+    project.update()
+    chroma = project.dir / "chroma"
+    project.close()
+    (chroma / "chroma.sqlite3").write_bytes(b"this is not a database" * 300)
+    project = open_index(tree)
+    hits = project.search("send_welcome_email", mode="hybrid")
+    assert [h.path for h in hits][:1] == ["mail/welcome.py"]  # answered, no crash
+    assert any("rebuilt" in n for n in project.notices)
+    queries = encoded(project)  # the search encoded its query
+    summary = project.update()
+    assert summary.pending == 0 and encoded(project) == queries  # re-added from the cache
+    assert project.search("message a newly registered member", mode="vector")[0].path == (
+        "mail/welcome.py"
+    )
+
+
+def test_vector_folder_deleted_between_runs(tree: Path, open_index: Opener) -> None:
+    write_corpus(tree)
+    project = open_index(tree)
+    project.update()
+    chroma = project.dir / "chroma"
+    project.close()
+    shutil.rmtree(chroma)
+    project = open_index(tree)
+    summary = project.update()
+    assert summary.changed == 0 and summary.pending == 0
+    assert project.vectors().count() == summary.chunks and encoded(project) == 0
+
+
+def test_model_that_cannot_load_degrades_to_lexical(
+    tree: Path, open_index: Opener, settings: Settings
+) -> None:
+    write_corpus(tree)
+    broken = settings.model_copy(
+        update={"index": settings.index.model_copy(update={"embedding_model": "no/such-model"})}
+    )
+    project = open_index(tree, broken)
+    summary = project.update()
+    assert summary.pending == summary.chunks and summary.embedded == 0
+    assert any("embeddings skipped" in n for n in project.notices)
+    hits = project.search("E4417", mode="vector")
+    assert [h.path for h in hits][:1] == ["net/retry.py"]
+    assert project.last_note and "lexical" in project.last_note
