@@ -116,13 +116,18 @@ class FiresideApp(App[None]):
         self.chat.status_bar.index_busy = message.busy
 
     def on_index_opened(self, message: IndexOpened) -> None:
-        """Answers get code from the index from now on."""
+        """Answers get code from the index from now on: lexical search until the embedder
+        is loaded (an answer never waits seconds for it), hybrid after."""
         from assistant.retrieval import Retriever
 
-        if self.orchestrator.retriever is None:
+        mode = "hybrid" if message.hybrid else "lexical"
+        retriever = self.orchestrator.retriever
+        if retriever is None or retriever.index is not message.project:
             self.orchestrator.retriever = Retriever(
-                message.project, self.orchestrator.settings.index
+                message.project, self.orchestrator.settings.index, mode=mode
             )
+        elif message.hybrid:
+            retriever.mode = mode
 
     def on_index_failed(self, message: IndexFailed) -> None:
         if message.fatal:

@@ -43,11 +43,13 @@ class IndexProgressed(Message):
 
 
 class IndexOpened(Message):
-    """The project's index can be searched (``project`` is an indexer ProjectIndex)."""
+    """The project's index can be searched (``project`` is an indexer ProjectIndex);
+    ``hybrid``: its embedder is loaded, so vector search costs no model load."""
 
-    def __init__(self, project: Any) -> None:
+    def __init__(self, project: Any, *, hybrid: bool = False) -> None:
         super().__init__()
         self.project = project
+        self.hybrid = hybrid
 
 
 class IndexFailed(Message):
@@ -101,6 +103,7 @@ class ProjectIndexer:
         self.project: ProjectIndex | None = None
         self.error: str | None = None
         self.files = 0
+        self.hybrid = False  # the embedder is loaded: vector search costs no model load
         self._watcher: Any = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -197,14 +200,19 @@ class ProjectIndexer:
             self.files = status.files
             self._say(IndexFailed(str(exc), fatal=False))
             self._say(IndexProgressed(ready_text(status.files, status.pending), busy=False))
+            if self._embed and status.embedded:
+                self._load_embedder(project)
             return
         if self.cancel.is_set():
             return
         self.files = summary.files
         self._say(IndexOpened(project))
         self._say(IndexProgressed(ready_text(summary.files, summary.pending), busy=False))
-        if self._embed and summary.pending:
-            self._embed_pending(project)
+        if self._embed:
+            if summary.pending:
+                self._embed_pending(project)
+            elif summary.embedded:
+                self._load_embedder(project)
         for note in _take_notices(project):
             self._say(IndexFailed(note, fatal=False))
         if self._watch and not self.cancel.is_set():
@@ -217,11 +225,29 @@ class ProjectIndexer:
         except FiresideError as exc:
             # Lexical search still works; say why vectors are missing.
             self._say(IndexFailed(f"embeddings unavailable: {exc}", fatal=False))
+            return
         if self.cancel.is_set():
             return
         status = project.status()
         self.files = status.files
         self._say(IndexProgressed(ready_text(status.files, status.pending), busy=False))
+        if status.embedded:
+            self.hybrid = True
+            self._say(IndexOpened(project, hybrid=True))
+
+    def _load_embedder(self, project: ProjectIndex) -> None:
+        """Load the embedding model here, so no answer waits for it (seconds) in a search."""
+        text = ready_text(self.files)
+        self._say(IndexProgressed(f"{text} · loading the embedder…"))
+        try:
+            project.embedder()
+            project.vectors()  # opens Chroma (imports chromadb)
+        except FiresideError as exc:
+            self._say(IndexFailed(f"vector search unavailable: {exc}", fatal=False))
+        else:
+            self.hybrid = True
+            self._say(IndexOpened(project, hybrid=True))
+        self._say(IndexProgressed(text, busy=False))
 
     def _start_watching(self, project: ProjectIndex) -> None:
         def updated(summary: IndexSummary) -> None:

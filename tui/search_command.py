@@ -21,8 +21,10 @@ def register(commands: CommandRegistry) -> None:
         if not args:
             raise CommandError("Give a query: /search QUERY")
         project = _project(screen)
+        # Lexical until the embedder is loaded (a search never waits seconds for it).
+        mode = "hybrid" if getattr(screen.app.indexer, "hybrid", False) else "lexical"
         screen.run_worker(
-            lambda: _run(screen, project, args),
+            lambda: _run(screen, project, args, mode),
             thread=True,
             group="search",
             exclusive=True,
@@ -46,11 +48,11 @@ def _project(screen: ChatScreen) -> Any:
     return project
 
 
-def _run(screen: ChatScreen, project: Any, query: str) -> None:
+def _run(screen: ChatScreen, project: Any, query: str, mode: str) -> None:
     """On a worker thread: search, then show the hits (or the error) on the UI thread."""
     app = screen.app
     try:
-        hits = project.search(query, k=HITS, mode="hybrid")
+        hits = project.search(query, k=HITS, mode=mode)
     except FiresideError as exc:
         app.call_from_thread(
             screen.notify, str(exc), title="/search", severity="error", markup=False
