@@ -55,6 +55,6 @@ def open_context(settings: Settings, path: Path | None = None) -> ProjectContext
     from assistant.retrieval import Retriever
 
     # Lexical (BM25) search: it answers in milliseconds, where the first vector search of a
-    # process loads the embedding model (seconds). The TUI and `fireside serve` keep the
-    # model loaded and search hybrid.
+    # process loads the embedding model (seconds). The TUI keeps the model loaded and
+    # searches hybrid.
     return ProjectContext(Retriever(project, settings.index, mode="lexical"), None, project)
