@@ -56,6 +56,13 @@ def serve(
         orchestrator = Orchestrator(settings, store)
         typer.echo(f"loading {orchestrator.model_name}…", err=True)
         orchestrator.warm_up()
+        from assistant.project_context import open_context
+
+        # Turns through /api/v1 get this folder's code as context, as in `fireside chat`.
+        project = open_context(settings)
+        orchestrator.retriever = project.retriever
+        if project.note:
+            typer.echo(project.note, err=True)
         server_ctx = make_context(settings, store, orchestrator, host=host, port=port)
         from assistant.server.run import uvicorn_server
 
@@ -72,6 +79,7 @@ def serve(
     finally:
         if server_ctx.jobs is not None:
             server_ctx.jobs.cancel_all()
+        project.close()
         orchestrator.close()
         store.close()
 
