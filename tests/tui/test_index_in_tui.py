@@ -113,7 +113,6 @@ async def test_an_answer_shows_and_keeps_the_chunks_its_prompt_held(
 async def test_an_edit_is_picked_up_by_the_watcher(
     orchestrator: Orchestrator, project: Path
 ) -> None:
-    pytest.importorskip("indexer.watch")
     app = make_app(orchestrator, project)
     try:
         async with app.run_test(size=SIZE) as pilot:
