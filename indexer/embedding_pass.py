@@ -25,6 +25,7 @@ def run_embedding_pass(
     project: ProjectIndex,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
+    limit: int | None = None,
 ) -> int:
     from assistant.errors import IndexerError
 
@@ -72,7 +73,10 @@ def run_embedding_pass(
     after = 0
     _report(progress, 0, pending, None, embedded)
     while not (cancel is not None and cancel.is_set()):
-        batch = lex.pending(batch_size, after)
+        if limit is not None and done >= limit:
+            break
+        want = batch_size if limit is None else min(batch_size, limit - done)
+        batch = lex.pending(want, after)
         if not batch:
             break
         after = batch[-1][0]

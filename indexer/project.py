@@ -265,14 +265,17 @@ class ProjectIndex:
         )
 
     def embed_pending(
-        self, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+        self,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        limit: int | None = None,
     ) -> int:
-        """Give every chunk without a vector one (cached vectors first); returns how many got
-        one. Safe to run in a background thread while searches and updates go on."""
+        """Give chunks without a vector one (cached vectors first; at most ``limit``); returns
+        how many got one. Safe in a background thread while searches and updates go on."""
         from indexer.embedding_pass import run_embedding_pass
 
         self._acquire_write()
-        return run_embedding_pass(self, progress, cancel)
+        return run_embedding_pass(self, progress, cancel, limit)
 
     # -- parts used by the embedding pass and search ------------------------------------
     def embedder(self) -> Embedder:
