@@ -79,7 +79,9 @@ def progress_text(progress: IndexProgress) -> str:
 
 def ready_text(files: int, pending: int = 0) -> str:
     text = f"index: {files} file" + ("" if files == 1 else "s")
-    return text + (f" ({pending} chunks not embedded)" if pending else "")
+    if pending:
+        text += f" ({pending} chunk" + ("" if pending == 1 else "s") + " to embed)"
+    return text
 
 
 class ProjectIndexer:
@@ -251,8 +253,9 @@ class ProjectIndexer:
 
     def _start_watching(self, project: ProjectIndex) -> None:
         def updated(summary: IndexSummary) -> None:
+            # Sent after the lexical update; the watcher embeds the new chunks right after.
             self.files = summary.files
-            self._say(IndexProgressed(ready_text(summary.files, summary.pending), busy=False))
+            self._say(IndexProgressed(ready_text(summary.files), busy=False))
 
         def noticed(text: str) -> None:
             self._say(IndexFailed(text, fatal=False))
