@@ -72,7 +72,8 @@ class _Progress:
 
             self._bar = Progress(
                 TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
+                console=Console(stderr=True), transient=True,
             )
             self._bar.start()
         return self
@@ -86,10 +87,12 @@ class _Progress:
             return
         if self._bar is not None:
             if p.phase == "lexical" and p.files_total:
-                self._task("files", p.files_total, p.files_done)
+                self._task("files", p.files_total, p.files_done, f"{p.chunks_done} chunks")
             elif p.phase == "embed" and p.chunks_total:
-                self._task("embeddings", p.chunks_total, p.chunks_done)
+                self._task("embeddings", p.chunks_total, p.chunks_done, "chunks")
             return
+        if p.phase == "scan" or (p.phase == "lexical" and not p.files_total):
+            return  # nothing to report on a run with no changed files
         now = time.monotonic()
         final = p.message in ("lexical index ready", "embeddings ready")
         if not final and now - self._last_line < 2.0:
@@ -101,15 +104,15 @@ class _Progress:
             line = f"files: {p.files_done}/{p.files_total}, {p.chunks_done} new chunks"
         else:
             line = p.message or p.phase
-        if p.eta_s:
+        if p.eta_s and not final:
             line += f", about {p.eta_s:.0f} s left"
         typer.echo(line, err=True)
 
-    def _task(self, name: str, total: int, done: int) -> None:
+    def _task(self, name: str, total: int, done: int, info: str) -> None:
         task = self._tasks.get(name)
         if task is None:
-            task = self._tasks[name] = self._bar.add_task(name, total=total)
-        self._bar.update(task, total=total, completed=done)
+            task = self._tasks[name] = self._bar.add_task(name, total=total, info=info)
+        self._bar.update(task, total=total, completed=done, info=info)
 
 
 def index(
@@ -157,7 +160,14 @@ def index(
             _print_status(project, as_json)
             return
         cancel = threading.Event()
-        previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+
+        def on_sigint(_signum: int, _frame: object) -> None:
+            if cancel.is_set():  # a second Ctrl+C: stop now
+                raise KeyboardInterrupt
+            cancel.set()
+            typer.echo("\nstopping after the current batch (Ctrl+C again to quit now)", err=True)
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
         try:
             with _Progress(enabled=not as_json) as progress:
                 summary = project.update(progress=progress, cancel=cancel, embed=not no_embed)
