@@ -83,7 +83,10 @@ def _resolve_folder(path: Path | None) -> Path:
 
 def open_project(path: Path | None, settings: Settings) -> ProjectIndex:
     """The index of the folder at ``path`` (None: the current git root or folder)."""
-    root = _resolve_folder(path)
+    return _shared(_resolve_folder(path), settings)
+
+
+def _shared(root: Path, settings: Settings) -> ProjectIndex:
     with _registry_lock:
         project = _registry.get(root)
         if project is None or project.closed:
@@ -93,12 +96,13 @@ def open_project(path: Path | None, settings: Settings) -> ProjectIndex:
 
 
 def forget_project(path: Path, settings: Settings) -> Path:
-    """Delete a project's index; returns the folder removed. Raises when none exists."""
-    root = _resolve_folder(path) if Path(path).expanduser().exists() else Path(path).resolve()
+    """Delete a project's index (also when its folder is gone); returns the folder removed.
+    Raises IndexerError when there is none, IndexLockedError when another process owns it."""
+    root = Path(path).expanduser().resolve()
     folder = index_dir(root)
     if not folder.exists():
         raise IndexerError(f"{root} has no index")
-    project = open_project(root, settings)
+    project = _shared(root, settings)
     try:
         project.forget()
     finally:

@@ -56,8 +56,8 @@ class IndexSummary:
     """What one indexing run did."""
 
     root: str
-    files: int
-    changed: int
+    files: int  # files in the index after the run
+    changed: int  # files whose index entry changed: added + modified + deleted
     added: int
     deleted: int
     chunks: int
