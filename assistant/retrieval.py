@@ -38,6 +38,11 @@ MAX_QUERY_CHARS = 4000
 OVERSAMPLE = 3
 # A chunk cut to fit must keep at least this many lines to be worth sending.
 MIN_LINES = 3
+# Below this many free tokens no further chunk is tried.
+MIN_ROOM = 24
+# Tokens allowed for the blank line between sections (counts of parts are not exactly additive).
+SEPARATOR_TOKENS = 2
+EXAMPLE = "src/example/module.py:100-120"  # stands in for the first citation when counting
 
 INSTRUCTION = (
     "Code from this project that may help (retrieved from its index; it may be incomplete "
@@ -114,16 +119,20 @@ def budget_for(settings: IndexSettings, room: int) -> int:
     return max(0, min(settings.context_tokens, room // 2))
 
 
+def section(chunk: Chunk) -> str:
+    """One chunk in the block: headed ``path:start-end`` (and its symbol), fenced."""
+    source = chunk.source
+    head = source.citation + (f" ({source.symbol})" if source.symbol else "")
+    fence = "````" if "```" in chunk.code else "```"
+    return f"{head}\n{fence}\n{chunk.code}\n{fence}"
+
+
 def context_block(chunks: Sequence[Chunk]) -> str:
-    """Each chunk headed ``path:start-end`` (and its symbol), fenced, after the instruction."""
+    """The instruction, then each chunk's :func:`section`."""
     if not chunks:
         return ""
     parts = [INSTRUCTION.format(example=chunks[0].source.citation)]
-    for chunk in chunks:
-        source = chunk.source
-        head = source.citation + (f" ({source.symbol})" if source.symbol else "")
-        fence = "````" if "```" in chunk.code else "```"
-        parts.append(f"{head}\n{fence}\n{chunk.code}\n{fence}")
+    parts.extend(section(chunk) for chunk in chunks)
     return "\n\n".join(parts)
 
 
@@ -168,24 +177,32 @@ class Retriever:
         if budget <= 0 or wanted <= 0 or not query:
             return Retrieved()
         hits = self.index.search(query, k=wanted * OVERSAMPLE, mode=self.mode)
+        # Each section is counted once (a tokenizer call through a chat template costs a
+        # few ms); the whole block is counted at the end and trimmed if the parts' sum was
+        # a little off.
         chosen: list[Chunk] = []
-        tokens = 0
+        used = count(INSTRUCTION.format(example=EXAMPLE)) + SEPARATOR_TOKENS
         for hit in hits:
-            if len(chosen) >= wanted:
+            room = budget - used
+            if len(chosen) >= wanted or room < MIN_ROOM:
                 break
             if is_secret_path(hit.path) or _overlaps(hit, chosen):
                 continue
             chunk = _chunk_of(hit)
             if chunk is None:
                 continue
-            size = count(context_block([*chosen, chunk]))
-            if size > budget:
-                cut = _cut_to_fit(chosen, chunk, budget, count)
+            cost = count(section(chunk)) + SEPARATOR_TOKENS
+            if cost > room:
+                cut = _cut_to_fit(chunk, room, count)
                 if cut is None:
                     continue
-                chunk, size = cut
+                chunk, cost = cut
             chosen.append(chunk)
-            tokens = size
+            used += cost
+        tokens = count(context_block(chosen)) if chosen else 0
+        while chosen and tokens > budget:
+            chosen.pop()
+            tokens = count(context_block(chosen)) if chosen else 0
         return Retrieved(tuple(chosen), tokens)
 
 
@@ -215,19 +232,19 @@ def _overlaps(hit: Hit, chosen: list[Chunk]) -> bool:
     )
 
 
-def _cut_to_fit(
-    chosen: list[Chunk], chunk: Chunk, budget: int, count: CountTokens
-) -> tuple[Chunk, int] | None:
-    """``chunk``'s first lines (its end line adjusted) such that the block of ``chosen`` plus
-    it fits ``budget``, and its size; None when fewer than MIN_LINES would fit."""
+def _cut_to_fit(chunk: Chunk, room: int, count: CountTokens) -> tuple[Chunk, int] | None:
+    """The longest head of ``chunk`` (whole lines, its end line adjusted) whose section
+    fits ``room`` tokens, and its cost; None when fewer than MIN_LINES would fit."""
     lines = chunk.code.split("\n")
-    keep = len(lines)
-    while True:
-        keep = keep * 3 // 4 if keep > 8 else keep - 1
-        if keep < MIN_LINES:
-            return None
+    best: tuple[Chunk, int] | None = None
+    low, high = MIN_LINES, len(lines) - 1
+    while low <= high:  # binary search on the number of lines kept
+        keep = (low + high) // 2
         source = replace(chunk.source, end_line=chunk.source.start_line + keep - 1)
         cut = Chunk(source, "\n".join(lines[:keep]))
-        size = count(context_block([*chosen, cut]))
-        if size <= budget:
-            return cut, size
+        cost = count(section(cut)) + SEPARATOR_TOKENS
+        if cost <= room:
+            best, low = (cut, cost), keep + 1
+        else:
+            high = keep - 1
+    return best
