@@ -247,6 +247,7 @@ def _register_subcommands() -> None:
     from assistant.cli_models import models_app
     from assistant.cli_server import serve, token
     from assistant.cli_sessions import sessions_app
+    from assistant.cli_tools import fetch, web
     from assistant.doctor import doctor
 
     app.add_typer(sessions_app, name="sessions")
@@ -255,6 +256,8 @@ def _register_subcommands() -> None:
     app.command()(doctor)
     app.command()(serve)
     app.command()(token)
+    app.command()(web)
+    app.command()(fetch)
 
 
 _register_subcommands()
