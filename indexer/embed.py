@@ -23,6 +23,7 @@ PACKAGED_MODEL = "all-MiniLM-L6-v2"
 # Loaded models by folder/name: every project in a process shares one copy.
 _MODELS: dict[str, Any] = {}
 _MODELS_LOCK = threading.Lock()
+_ENCODE_LOCK = threading.Lock()
 _PACKAGED_NAMES = {"", PACKAGED_MODEL.lower(), f"sentence-transformers/{PACKAGED_MODEL}".lower()}
 
 
@@ -114,7 +115,9 @@ class Embedder:
 
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        with self._lock:
+        # One encode at a time per model: its fast tokenizer is not safe across threads
+        # ("Already borrowed"), and the model is shared by every project in the process.
+        with _ENCODE_LOCK:
             self.encode_calls += 1
             self.encoded += len(texts)
             vectors = self._model.encode(
