@@ -249,3 +249,21 @@ def test_unknown_paths_and_methods_use_the_error_shape(live: LiveServer) -> None
         wrong = client.get("/v1/chat/completions")
     assert missing.status_code == 404 and "error" in missing.json()
     assert wrong.status_code == 405 and "error" in wrong.json()
+
+
+def test_openapi_when_enabled_still_needs_the_token(tmp_path_factory: pytest.TempPathFactory
+                                                    ) -> None:
+    background, server, mp = start_server(tmp_path_factory.mktemp("api-openapi"),
+                                          ScriptedProvider(), openapi=True)
+    try:
+        with _bare(server) as client:
+            assert client.get("/openapi.json").status_code == 401
+        with server.client() as client:
+            doc = client.get("/openapi.json")
+            assert doc.status_code == 200
+            assert "/v1/chat/completions" in doc.json()["paths"]
+            assert client.get("/docs").status_code == 200
+    finally:
+        background.stop()
+        server.store.close()
+        mp.undo()
