@@ -16,6 +16,7 @@ changes nothing. Its streams also enforce the overall deadline on every socket o
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -292,18 +293,25 @@ class PinnedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+@functools.lru_cache(maxsize=1)
+def _default_ssl_context() -> Any:
+    # Loading the CA bundle takes ~45 ms; one context serves every fetch (thread-safe).
+    return httpx.create_ssl_context()
+
+
 def _ssl_context() -> Any:
     """Certificate verification against the system's CAs (tests trust their own CA here)."""
-    return httpx.create_ssl_context()
+    return _default_ssl_context()
 
 
 def pinned_client(backend: PinnedBackend, timeout: float, headers: dict[str, str]) -> httpx.Client:
     """An httpx client whose connections all go through ``backend``: no proxies from the
     environment (a proxy would resolve names itself), no automatic redirects (each hop is
     checked by the caller), HTTP/1.1."""
-    transport = httpx.HTTPTransport(trust_env=False, retries=0)
+    ssl_context = _ssl_context()
+    transport = httpx.HTTPTransport(verify=ssl_context, trust_env=False, retries=0)
     transport._pool = httpcore.ConnectionPool(  # the one seam httpx offers for a backend
-        ssl_context=_ssl_context(),
+        ssl_context=ssl_context,
         max_connections=4,
         max_keepalive_connections=0,
         http1=True,
