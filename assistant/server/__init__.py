@@ -1,2 +1,10 @@
 """The localhost API (``fireside serve``): OpenAI-compatible ``/v1`` and Fireside's ``/api/v1``.
-FastAPI and uvicorn are imported only when the server starts."""
+
+Modules: ``run`` (bind checks, uvicorn in the foreground or a background thread —
+:class:`run.BackgroundServer`, :func:`run.make_context`), ``app`` (the FastAPI app behind
+``security``, the pure-ASGI front door), ``openai_routes`` and ``fireside_routes``,
+``reconcile`` (OpenAI message lists ↔ sessions), ``turns`` (turns in threads, streamed to the
+event loop), ``queue`` (one model, many clients), ``index_jobs``, ``token`` (the bearer token
+file). FastAPI and uvicorn are imported only when a server starts; the protocol is documented
+in ``plugins/README.md``.
+"""

@@ -135,7 +135,9 @@ class FiresideClient:
             yield json.loads(data)
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid",
-               path_glob: str | None = None, path: str | None = None) -> dict[str, Any]:
+               path_glob: str | None = None, path: str | None = None
+               ) -> list[dict[str, Any]]:
+        """Hits as ``fireside search --json`` prints them."""
         body: dict[str, Any] = {"query": query, "k": k, "mode": mode}
         if path_glob is not None:
             body["path_glob"] = path_glob
@@ -143,8 +145,11 @@ class FiresideClient:
             body["path"] = path
         return self._post("/api/v1/search", body)
 
-    def start_index(self, path: str | None = None) -> dict[str, Any]:
-        return self._post("/api/v1/index", {"path": path} if path else {})
+    def start_index(self, path: str | None = None, embed: bool = True) -> dict[str, Any]:
+        body: dict[str, Any] = {"embed": embed}
+        if path:
+            body["path"] = path
+        return self._post("/api/v1/index", body)
 
     def index_job(self, job_id: str) -> dict[str, Any]:
         return self._get(f"/api/v1/index/{job_id}")

@@ -138,3 +138,26 @@ def test_a_bad_tools_list_is_400(live: LiveServer) -> None:
             "tools": [{"type": "function"}]})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_messages"
+
+
+def test_the_reference_client_covers_chat_index_and_search(
+    client: FiresideClient, tmp_path: Path
+) -> None:
+    reply = client.chat([{"role": "user", "content": "hi"}], max_tokens=8)
+    assert reply["choices"][0]["message"]["content"] == "Hello from the scripted model."
+    session_id = client.last_session_id
+    assert session_id
+    chunks = list(client.chat_stream([{"role": "user", "content": "more"}],
+                                     session_id=session_id))
+    assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks
+                   if c["choices"]) == "Hello from the scripted model."
+    assert client.last_session_id == session_id
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "notes.md").write_text("The kettle boils water for tea.\n")
+    job = client.start_index(str(folder), embed=False)
+    events = list(client.index_events(job["job_id"]))
+    assert events[-1]["type"] == "end" and events[-1]["state"] == "done"
+    assert client.index_job(job["job_id"])["summary"]["files"] == 1
+    hits = client.search("kettle", mode="lexical", path=str(folder))
+    assert [h["path"] for h in hits] == ["notes.md"]
