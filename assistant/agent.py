@@ -33,6 +33,20 @@ _INVALID = ("unknown tool ", "invalid arguments for ")
 DROPPED_RESULT = "[result removed to fit the context; call the tool again if you need it]"
 
 
+def default_project_root() -> Path | None:
+    """The folder read_file and code_search work in when a front end names none: the git
+    root above the current folder, or the folder itself."""
+    try:
+        from indexer.project import find_root
+
+        return find_root(None)
+    except Exception:  # no indexer, or a folder that vanished
+        try:
+            return Path.cwd()
+        except OSError:
+            return None
+
+
 def tools_overhead_text(tools: tuple[ToolSpec, ...]) -> str:
     """Text about as long as the tools take in a prompt (names, descriptions, schemas)."""
     return json.dumps(

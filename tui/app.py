@@ -36,7 +36,9 @@ class FiresideApp(App[None]):
 
     TITLE = "Fireside"
     SUB_TITLE = "local coding assistant"
-    CSS_PATH = ["styles/app.tcss", "styles/dialogs.tcss", "styles/context.tcss"]
+    CSS_PATH = [
+        "styles/app.tcss", "styles/dialogs.tcss", "styles/context.tcss", "styles/tools.tcss"
+    ]
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(
@@ -254,7 +256,9 @@ def run_tui(settings: Settings, session_id: str | None = None) -> None:
     try:
         if session_id is not None:
             session_id = store.resolve_session_id(session_id)
-        orchestrator = Orchestrator(settings, store)
+        from assistant.agent import default_project_root
+
+        orchestrator = Orchestrator(settings, store, project_root=default_project_root())
         app = FiresideApp(orchestrator, session_id=session_id, index=settings.index.enabled)
         try:
             app.run()

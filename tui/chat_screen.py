@@ -44,6 +44,12 @@ from tui.output_block import OutputBlock
 from tui.prompt_input import PromptInput
 from tui.session_sidebar import SessionSidebar
 from tui.status_bar import BUSY, READY, StatusBar
+from tui.tool_support import (
+    approver_for,
+    end_tool_views,
+    show_saved_steps,
+    show_tool_event,
+)
 from tui.turn import TokenBatcher, Turn
 
 if TYPE_CHECKING:
@@ -64,6 +70,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+b", "toggle_sidebar", "Chats"),
         Binding("ctrl+y", "copy_answer", "Copy answer"),
         Binding("ctrl+o", "pick_model", "Model"),
+        Binding("ctrl+t", "toggle_tools", "Tools"),
         Binding("escape", "cancel_answer", "Stop"),
     ]
     # Narrow terminals start with the sidebar hidden (Ctrl+B shows it).
@@ -85,6 +92,11 @@ class ChatScreen(Screen[None]):
         self.status_bar = StatusBar(id="status")
         # Slash commands typed in the prompt (/help, /search …); see tui/commands.py.
         self.commands = default_commands()
+        # Whether the model may call tools (Ctrl+T); results of /web and /fetch waiting to
+        # go with the next question.
+        self.tools_on = orchestrator.settings.tools.enabled
+        self.status_bar.tools = self.tools_on
+        self.pending_context: list[tuple[str, str]] = []
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -170,7 +182,7 @@ class ChatScreen(Screen[None]):
             "assistant", author=None if model == "…" else model, streaming=True, hosted=hosted
         )
         await self.message_list.add(view)
-        turn = Turn(text, self.session_id, view)
+        turn = Turn(text, self.session_id, view, context=self._take_context())
         self._set_turn(turn)
         self._live_turns.add(turn)
         self.status_bar.set_state("answering…", BUSY)
@@ -190,7 +202,9 @@ class ChatScreen(Screen[None]):
         try:
             events = queued(  # the model may be busy with an editor's request (/serve)
                 self.orchestrator.run_turn(
-                    turn.prompt, session_id=turn.session_id, cancel=turn.cancel
+                    turn.prompt, session_id=turn.session_id, cancel=turn.cancel,
+                    context=turn.context, tools=self.tools_on,
+                    approve=approver_for(self, turn),
                 ),
                 getattr(self.app, "model_queue", None),
                 turn.cancel,
@@ -254,6 +268,8 @@ class ChatScreen(Screen[None]):
             turn.listed = True
             await self.refresh_sessions()
         view = turn.view
+        if await show_tool_event(self, turn, event):
+            return
         if isinstance(event, TokenEvent):
             await view.append(event.text)
         elif isinstance(event, StatusEvent):
@@ -284,6 +300,7 @@ class ChatScreen(Screen[None]):
     async def on_answer_ended(self, message: AnswerEnded) -> None:
         turn = message.turn
         self._live_turns.discard(turn)
+        end_tool_views(turn)
         if turn.detached:
             await self.refresh_sessions()
             return
@@ -333,6 +350,33 @@ class ChatScreen(Screen[None]):
         await turn.view.finish("cancelled")
         self._show_idle_state()
 
+    # -- tools ----------------------------------------------------------------------------
+
+    def action_toggle_tools(self) -> None:
+        """Ctrl+T: let the model call tools from the next question on, or not."""
+        self.tools_on = not self.tools_on
+        self.status_bar.tools = self.tools_on
+        if self.tools_on and self.orchestrator.settings.tools.enabled is False:
+            self._tell("Tools are off in the settings ([tools] enabled = false).",
+                       severity="warning")
+            self.tools_on = False
+            self.status_bar.tools = False
+            return
+        self._tell("Tools on: the model may search, fetch and read files."
+                   if self.tools_on else "Tools off: answers use the model alone.")
+
+    def add_context(self, label: str, text: str) -> None:
+        """Keep a tool result (from /web or /fetch) to send with the next question."""
+        self.pending_context.append((label, text))
+        self._tell(f"{label}: the result goes with your next question.", timeout=4)
+
+    def _take_context(self) -> str | None:
+        if not self.pending_context:
+            return None
+        parts = [f"{label}\n\n{text}" for label, text in self.pending_context]
+        self.pending_context = []
+        return "\n\n".join(parts)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_answer":
             return True if self.answering else None
@@ -355,6 +399,7 @@ class ChatScreen(Screen[None]):
             session = self.store.get_session(session_id)
             history = self.store.messages(session.id)
             sources = self.store.message_sources(session.id)
+            steps = self.store.tool_steps(session.id)
         except FiresideError as exc:
             self._tell(str(exc), title="Cannot open that chat", severity="error")
             await self.refresh_sessions()
@@ -362,6 +407,7 @@ class ChatScreen(Screen[None]):
         await self._leave_turn()
         self.session_id = session.id
         await self.message_list.show_history(history, sources)
+        await show_saved_steps(self.message_list, history, steps)
         self.status_bar.title = session.title
         speeds = [m.tokens_per_s for m in history if m.role == "assistant" and m.tokens_per_s]
         self.status_bar.speed = speeds[-1] if speeds else None

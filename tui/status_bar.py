@@ -29,12 +29,14 @@ class StatusBar(Horizontal):
     index_busy: reactive[bool] = reactive(False)
     title: reactive[str] = reactive("New chat")
     api: reactive[str] = reactive("")  # "API http://127.0.0.1:8765" while /serve runs
+    tools: reactive[bool] = reactive(True)  # may the model call tools (Ctrl+T)
 
     def compose(self) -> ComposeResult:
         yield Label(id="model", markup=False)
         yield Label(id="state", markup=False)
         yield Label(id="index", markup=False)
         yield Label(id="speed", markup=False)
+        yield Label(id="tools", markup=False)
         yield Label(id="api", markup=False)
         yield Label(id="title", markup=False)
 
@@ -72,6 +74,9 @@ class StatusBar(Horizontal):
     def watch_api(self) -> None:
         self._paint()
 
+    def watch_tools(self) -> None:
+        self._paint()
+
     def _paint(self) -> None:
         try:
             model = self.query_one("#model", Label)
@@ -90,6 +95,9 @@ class StatusBar(Horizontal):
         speed = self.query_one("#speed", Label)
         speed.update(f"{self.speed:.1f} tok/s" if self.speed else "")
         speed.display = bool(self.speed)
+        tools = self.query_one("#tools", Label)
+        tools.update("tools on" if self.tools else "tools off")
+        tools.set_class(not self.tools, "-off")
         api = self.query_one("#api", Label)
         api.update(self.api)
         api.display = bool(self.api)

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.events import Event, TokenEvent
 
@@ -35,6 +35,8 @@ class Turn:
     detached: bool = False
     listed: bool = False
     error: str | None = None
+    context: str | None = None  # text sent with the prompt (results of /web, /fetch)
+    tool_views: dict[str, Any] = field(default_factory=dict)  # call id -> ToolCallView
 
     @property
     def stopping(self) -> bool:
