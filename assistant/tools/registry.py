@@ -38,6 +38,7 @@ Approver = Callable[[Tool, dict[str, Any]], bool]
 Decision = Literal["allow", "ask", "deny"]
 
 _POLL_SECONDS = 0.05
+_MAX_CHARS_PER_TOKEN = 16
 
 
 def estimate_tokens(text: str) -> int:
@@ -51,16 +52,22 @@ def cap_text(
     """``text`` cut to at most ``max_tokens`` tokens (marker included), and whether it was cut.
     The cut keeps the beginning and ends on a line break when one is near."""
     count = count or estimate_tokens
-    total = count(text)
-    if total <= max_tokens:
-        return text, False
+    # A token is rarely longer than 16 characters: beyond that bound the text is not fed to
+    # the tokenizer whole (a fetched page can be megabytes; the search below tokenizes
+    # prefixes ~20 times).
+    window = max_tokens * _MAX_CHARS_PER_TOKEN
+    if len(text) <= window:
+        total = count(text)
+        if total <= max_tokens:
+            return text, False
+    else:
+        total = estimate_tokens(text)
     marker = f"\n[… truncated: the result had about {total} tokens; the first part is shown]"
     if count(marker) > max_tokens // 2:
         marker = "\n[… truncated]"
-    budget = max(0, max_tokens - count(marker))
-    # Largest prefix within budget: binary search on characters (token counts are monotone
-    # enough for prefixes that this lands within a token or two).
-    lo, hi = 0, len(text)
+    budget = max(0, max_tokens - count(marker) - 2)  # 2: tokens may merge at the joint
+    # Largest prefix within budget: binary search on characters.
+    lo, hi = 0, min(len(text), window)
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if count(text[:mid]) <= budget:

@@ -398,3 +398,16 @@ def test_allow_always_covers_read_tools_only() -> None:
     assert reg.permission(reg.get("danger")) == "ask"  # type: ignore[arg-type]
     with pytest.raises(ToolError, match="unknown tool"):
         reg.allow_always("nope")
+
+
+def test_cap_text_never_tokenizes_a_huge_text_whole() -> None:
+    seen: list[int] = []
+
+    def count(s: str) -> int:
+        seen.append(len(s))
+        return len(s.split())
+
+    huge = "word " * 2_000_000  # 10 MB
+    capped, cut = cap_text(huge, 100, count)
+    assert cut and count(capped) <= 100
+    assert max(seen[:-1]) <= 100 * 16
