@@ -5,13 +5,24 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 
 import { buildCodePrompt } from "./client/context";
+import type { IndexJob } from "./client/api";
 import { FiresideApiError } from "./client/errors";
 import { hitLabel, resolveHit } from "./client/locations";
 import { SECRET_KEY, makeClient, messageOf, settings } from "./connection";
 import { ChatPanel } from "./panel";
 import { StatusItem } from "./status";
 
-let indexing: { controller: AbortController; jobId?: string; root: string } | undefined;
+let indexing: { controller: AbortController; jobId: string; root: string } | undefined;
+
+function indexMessage(job: IndexJob): string {
+  const p = job.progress;
+  if (!p) {
+    return "";
+  }
+  const files = p.files_total ? `${p.files_done ?? 0}/${p.files_total} files` : "";
+  const chunks = p.chunks_total ? `${p.chunks_done ?? 0}/${p.chunks_total} chunks` : "";
+  return [p.phase, files, chunks].filter(Boolean).join(" · ");
+}
 
 function maxChars(): number {
   return settings().get<number>("maxSelectionChars", 12000);
@@ -116,10 +127,22 @@ export function activate(context: vscode.ExtensionContext): void {
       return;
     }
     const client = await makeClient(context.secrets);
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: "Fireside: searching…" },
-      () => client.search(query, 20, workspaceRoot()),
-    );
+    let result;
+    try {
+      result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: "Fireside: searching…" },
+        () => client.search(query, 20, workspaceRoot()),
+      );
+    } catch (err) {
+      if (err instanceof FiresideApiError && err.kind === "not-found") {
+        const choice = await vscode.window.showWarningMessage(`Fireside: ${err.message}`, "Start indexing");
+        if (choice) {
+          await vscode.commands.executeCommand("fireside.startIndexing");
+        }
+        return;
+      }
+      throw err;
+    }
     if (!result.hits.length) {
       void vscode.window.showInformationMessage(
         `Fireside: no results for "${query}" (is this workspace indexed? Run "Fireside: Start indexing this workspace").`,
@@ -128,6 +151,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }
     const roots = [
       ...(result.root ? [result.root] : []),
+      ...(workspaceRoot() ? [workspaceRoot() as string] : []),
       ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
     ];
     const picked = await vscode.window.showQuickPick(
@@ -181,33 +205,29 @@ export function activate(context: vscode.ExtensionContext): void {
       return;
     }
     const client = await makeClient(context.secrets);
+    const started = await client.startIndex(root);
+    if (typeof started.job_id !== "string") {
+      throw new FiresideApiError("bad-response", "Fireside did not return an indexing job.");
+    }
     const controller = new AbortController();
-    const job: { controller: AbortController; jobId?: string; root: string } = { controller, root };
+    const job = { controller, jobId: started.job_id, root };
     indexing = job;
     try {
-      await vscode.window.withProgress(
+      const final = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Fireside: indexing ${path.basename(root)}`, cancellable: true },
-        async (progress, token) => {
+        (progress, token) => {
           token.onCancellationRequested(() => void vscode.commands.executeCommand("fireside.stopIndexing"));
-          const result = await client.startIndex(
-            root,
-            (data) => {
-              if (typeof data.job_id === "string") {
-                job.jobId = data.job_id;
-              }
-              const phase = typeof data.phase === "string" ? data.phase : "";
-              const done = typeof data.files_done === "number" ? data.files_done : undefined;
-              const total = typeof data.files_total === "number" ? data.files_total : undefined;
-              progress.report({ message: [phase, done !== undefined && total ? `${done}/${total} files` : ""].filter(Boolean).join(" ") });
-            },
-            controller.signal,
-          );
-          if (typeof result.job_id === "string") {
-            job.jobId = result.job_id;
-          }
+          return client.followIndex(job.jobId, (data) => progress.report({ message: indexMessage(data) }), controller.signal);
         },
       );
-      void vscode.window.showInformationMessage(`Fireside: indexing of ${path.basename(root)} finished (or runs in the background).`);
+      if (final.state === "failed") {
+        void vscode.window.showErrorMessage(`Fireside: indexing failed: ${final.error ?? "unknown error"}`);
+      } else if (final.state === "cancelled") {
+        void vscode.window.showInformationMessage("Fireside: indexing stopped (what was indexed so far is kept).");
+      } else {
+        const files = typeof final.summary?.files === "number" ? ` (${final.summary.files} files)` : "";
+        void vscode.window.showInformationMessage(`Fireside: ${path.basename(root)} is indexed${files}.`);
+      }
     } finally {
       indexing = undefined;
     }
@@ -219,16 +239,8 @@ export function activate(context: vscode.ExtensionContext): void {
       void vscode.window.showInformationMessage("Fireside: no indexing started from this window.");
       return;
     }
-    job.controller.abort();
     const client = await makeClient(context.secrets);
-    try {
-      await client.stopIndex(job.jobId, job.root);
-    } catch (err) {
-      if (!(err instanceof FiresideApiError && err.kind === "not-found")) {
-        throw err;
-      }
-    }
-    void vscode.window.showInformationMessage("Fireside: indexing stopped.");
+    await client.stopIndex(job.jobId);
   });
 
   command("fireside.setToken", async () => {

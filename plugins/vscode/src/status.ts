@@ -2,6 +2,7 @@
 
 import * as vscode from "vscode";
 
+import { modelName } from "./client/api";
 import { FiresideApiError } from "./client/errors";
 import { makeClient, messageOf, serverUrl } from "./connection";
 
@@ -30,7 +31,7 @@ export class StatusItem implements vscode.Disposable {
     try {
       const client = await makeClient(this.secrets);
       const health = await client.health();
-      this.model = typeof health.model === "string" ? health.model : "";
+      this.model = modelName(health);
       await client.sessions(); // needs the token: tells "unauthorized" apart from "connected"
       this.set("connected", "");
     } catch (err) {

@@ -9,9 +9,19 @@ import { SseParser } from "./sse";
 export interface Health {
   status?: string;
   version?: string;
-  model?: string;
-  model_loaded?: boolean;
+  model?: { name?: string; loaded?: boolean; provider?: string } | string;
+  queue?: { running?: number; waiting?: number; size?: number };
+  index?: Record<string, unknown> | null;
   [key: string]: unknown;
+}
+
+/** The model's name from a health reply. */
+export function modelName(health: Health): string {
+  const m = health.model;
+  if (typeof m === "string") {
+    return m;
+  }
+  return m && typeof m.name === "string" ? m.name : "";
 }
 
 export interface SessionSummary {
@@ -52,7 +62,11 @@ export interface SearchResult {
 
 export interface IndexJob {
   job_id?: string;
-  root?: string;
+  path?: string;
+  state?: "running" | "done" | "failed" | "cancelled";
+  progress?: { phase?: string; files_done?: number; files_total?: number; chunks_done?: number; chunks_total?: number; message?: string } | null;
+  summary?: Record<string, unknown> | null;
+  error?: string | null;
   [key: string]: unknown;
 }
 
@@ -160,30 +174,34 @@ export class FiresideClient {
     };
   }
 
-  /** Start (or refresh) indexing a folder; progress events go to `onEvent` when streamed. */
-  async startIndex(path: string, onEvent?: (data: Record<string, unknown>) => void, signal?: AbortSignal): Promise<IndexJob> {
-    let last: Record<string, unknown> = {};
-    const res = await this.stream("POST", "/api/v1/index", { path }, signal, (msg) => {
-      try {
-        const data = JSON.parse(msg.data) as Record<string, unknown>;
-        last = { ...last, ...data };
-        onEvent?.(data);
-      } catch {
-        // ignore non-JSON lines
-      }
-    });
-    if (res.json) {
-      return res.json as IndexJob;
-    }
-    return last as IndexJob;
+  /** Start (or join) indexing a folder in the background: the job (`job_id`, `state`, ...). */
+  startIndex(path: string | undefined): Promise<IndexJob> {
+    return this.json<IndexJob>("POST", "/api/v1/index", path ? { path } : {});
   }
 
-  /** Stop an indexing job (or all jobs for `path`). */
-  stopIndex(jobId: string | undefined, path?: string): Promise<unknown> {
-    if (jobId) {
-      return this.json("DELETE", `/api/v1/index/${encodeURIComponent(jobId)}`);
-    }
-    return this.json("POST", "/api/v1/index/stop", { path });
+  /**
+   * Follow an indexing job's progress (SSE `progress` events, then one `end` event) until it
+   * ends; resolves with the final job. Aborting the signal only stops following.
+   */
+  async followIndex(jobId: string, onProgress?: (job: IndexJob) => void, signal?: AbortSignal): Promise<IndexJob> {
+    let last: IndexJob = { job_id: jobId };
+    await this.stream("GET", `/api/v1/index/${encodeURIComponent(jobId)}/events`, undefined, signal, (msg) => {
+      try {
+        const data = JSON.parse(msg.data) as IndexJob;
+        last = data;
+        if (msg.event !== "end" && data.type !== "end") {
+          onProgress?.(data);
+        }
+      } catch {
+        // ignore lines that are not JSON
+      }
+    });
+    return last;
+  }
+
+  /** Stop an indexing job (what it indexed so far is kept). */
+  stopIndex(jobId: string): Promise<IndexJob> {
+    return this.json<IndexJob>("DELETE", `/api/v1/index/${encodeURIComponent(jobId)}`);
   }
 
   /**

@@ -139,8 +139,14 @@ export function errorFromNetwork(err: unknown, baseUrl: string, started: boolean
       `Fireside is not running at ${baseUrl}: start it with \`fireside serve\` (or check the server URL setting).`,
     );
   }
-  if (started || DROPPED_CODES.has(code) || code === "ERR_STREAM_PREMATURE_CLOSE") {
+  if (started) {
     return droppedError();
+  }
+  if (DROPPED_CODES.has(code) || code === "ERR_STREAM_PREMATURE_CLOSE") {
+    return new FiresideApiError(
+      "not-running",
+      `Fireside at ${baseUrl} closed the connection before answering (is it restarting?): check \`fireside serve\`.`,
+    );
   }
   const text = err instanceof Error ? err.message : String(err);
   return new FiresideApiError("not-running", `Could not reach Fireside at ${baseUrl}: ${text}`);
