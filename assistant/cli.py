@@ -109,12 +109,23 @@ def chat(
             help="Do not add code from the project's index (`fireside index`) to the prompt.",
         ),
     ] = False,
+    no_tools: Annotated[
+        bool,
+        typer.Option(
+            "--no-tools",
+            help="Do not let the model call tools (web search, fetch, code search, read file).",
+        ),
+    ] = False,
 ) -> None:
     """Answer one question in the terminal, streaming the answer.
 
     Piped input is added as context: `cat app.py | fireside chat "explain this"`. When the
     current project has an index (`fireside index`), the most relevant code chunks go into
     the prompt too, and the answer cites them as path:lines (`--no-context`: none).
+
+    The model may call tools; each call and a short result are shown on stderr (all of it
+    in `--json` as tool_steps). Tools set to "ask" are asked about on a terminal and refused
+    otherwise; `--no-tools` offers none.
     """
     from assistant.config import load_settings
     from assistant.orchestrator import Orchestrator
@@ -141,7 +152,9 @@ def chat(
         store = open_store()
         if session is not None:
             session = store.resolve_session_id(session)
-        orchestrator = Orchestrator(settings, store)
+        from assistant.agent import default_project_root
+
+        orchestrator = Orchestrator(settings, store, project_root=default_project_root())
         provider = orchestrator.provider  # resolves the model path: a bad one fails here
         if not as_json and not provider.loaded:
             typer.echo(f"loading {provider.name}…", err=True)
@@ -157,7 +170,7 @@ def chat(
         if project.note and not as_json:
             typer.echo(project.note, err=True)
     try:
-        code = _stream_turn(orchestrator, prompt, session, piped, as_json)
+        code = _stream_turn(orchestrator, prompt, session, piped, as_json, not no_tools)
     finally:
         if project is not None:
             project.close()
@@ -166,10 +179,18 @@ def chat(
 
 
 def _stream_turn(
-    orchestrator: Any, prompt: str, session: str | None, context: str | None, as_json: bool
+    orchestrator: Any,
+    prompt: str,
+    session: str | None,
+    context: str | None,
+    as_json: bool,
+    tools: bool = True,
 ) -> int:
     """Run the turn; Ctrl+C stops generation (the partial answer is saved). Returns exit code."""
+    from assistant.cli_chat_tools import ToolPrinter, terminal_approver
+
     cancel = threading.Event()
+    printer = ToolPrinter(quiet=as_json)
 
     def on_sigint(_signum: int, _frame: object) -> None:
         if cancel.is_set():
@@ -183,11 +204,15 @@ def _stream_turn(
     out = sys.stdout
     try:
         for event in orchestrator.run_turn(
-            prompt, session_id=session, context=context, cancel=cancel
+            prompt, session_id=session, context=context, cancel=cancel, tools=tools,
+            approve=terminal_approver(),
         ):
+            if printer.handle(event):
+                continue
             if event.type == "token" and not as_json:
                 out.write(event.text)
                 out.flush()
+                printer.text_written(event.text)
             elif event.type == "status" and not as_json:
                 typer.echo(event.text, err=True)
             elif event.type == "context":
@@ -215,6 +240,7 @@ def _stream_turn(
                     "provider": done.provider,
                     "cost_usd": done.cost_usd,
                     "sources": [dataclasses.asdict(s) for s in sources],
+                    "tool_steps": printer.steps,
                     "usage": {
                         "prompt_tokens": done.usage.prompt_tokens,
                         "completion_tokens": done.usage.completion_tokens,
