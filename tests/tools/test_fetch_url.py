@@ -257,6 +257,31 @@ def test_large_body_is_cut_at_the_cap(server: Server) -> None:
     assert smaller.bytes_read == 2048
 
 
+def _forever(handler: BaseHTTPRequestHandler) -> None:
+    """Chunked text, as fast as it goes, until the client hangs up."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/plain")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    chunk = b"all work and no play " * 500
+    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    sent = 0
+    try:
+        while sent < 2_000_000_000:
+            handler.wfile.write(frame)
+            sent += len(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    handler.close_connection = True
+
+
+def test_an_endless_stream_stops_at_the_cap(server: Server) -> None:
+    server.routes["/forever"] = _forever
+    result = fetch(server.url("/forever"), allowing(fetch_max_bytes=300_000, fetch_timeout=30))
+    assert result.truncated and result.bytes_read == 300_000
+    assert result.text.startswith("all work and no play")
+
+
 def _drip(handler: BaseHTTPRequestHandler) -> None:
     handler.send_response(200)
     handler.send_header("Content-Type", "text/plain")
