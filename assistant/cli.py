@@ -269,6 +269,7 @@ def _stream_turn(
 
 
 def _register_subcommands() -> None:
+    from assistant.cli_index import index, search
     from assistant.cli_keys import keys_app
     from assistant.cli_models import models_app
     from assistant.cli_server import serve, token
@@ -280,6 +281,8 @@ def _register_subcommands() -> None:
     app.add_typer(keys_app, name="keys")
     app.add_typer(models_app, name="models")
     app.command()(doctor)
+    app.command()(index)
+    app.command()(search)
     app.command()(serve)
     app.command()(token)
     app.command()(web)
