@@ -72,6 +72,15 @@ async def list_models(request: Request) -> dict[str, Any]:
     }
 
 
+@router.get("/models/{model_id:path}", response_model=None)
+async def get_model(request: Request, model_id: str) -> JSONResponse | dict[str, Any]:
+    ctx = context_of(request)
+    if not _known_model(ctx, model_id):
+        return error_response(404, f"the model {model_id!r} does not exist", "model_not_found",
+                              "model")
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": "fireside"}
+
+
 def _tool_specs(tools: list[dict[str, Any]] | None) -> tuple[ToolSpec, ...]:
     specs = []
     for index, tool in enumerate(tools or []):

@@ -18,6 +18,9 @@ def _client(live: LiveServer, key: str | None = None) -> openai.OpenAI:
 def test_models_lists_the_local_model(live: LiveServer) -> None:
     models = _client(live).models.list()
     assert [m.id for m in models.data] == ["SmolLM2-135M-Instruct.Q4_1"]
+    assert _client(live).models.retrieve("fireside").id == "fireside"
+    with pytest.raises(openai.NotFoundError):
+        _client(live).models.retrieve("gpt-4o")
 
 
 def test_non_streaming_completion_is_answered_and_saved(live: LiveServer) -> None:
