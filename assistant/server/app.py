@@ -85,6 +85,12 @@ def create_app(ctx: ServerContext) -> Any:
     async def _fireside(_request: Request, exc: FiresideError) -> JSONResponse:
         return error_response(500, str(exc), type(exc).__name__)
 
+    @app.exception_handler(Exception)
+    async def _bug(_request: Request, exc: Exception) -> JSONResponse:
+        # A bug: the client gets the error shape; the traceback goes to the server's log.
+        return error_response(500, f"internal error ({type(exc).__name__}); see the server's "
+                              "output and please report it", "internal_error")
+
     app.include_router(openai_router)
     app.include_router(fireside_router)
     hosts = allowed_hosts(ctx.port, ctx.extra_hosts)
