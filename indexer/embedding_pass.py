@@ -18,7 +18,11 @@ from indexer.types import IndexProgress
 if TYPE_CHECKING:
     import threading
 
+    from indexer.embed import Embedder
     from indexer.project import ProgressCallback, ProjectIndex
+    from indexer.vectors import VectorStore
+
+WINDOW_BATCHES = 8  # pending chunks are read this many batches at a time and sorted by length
 
 
 def run_embedding_pass(
@@ -75,37 +79,55 @@ def run_embedding_pass(
     while not (cancel is not None and cancel.is_set()):
         if limit is not None and done >= limit:
             break
-        want = batch_size if limit is None else min(batch_size, limit - done)
-        batch = lex.pending(want, after)
-        if not batch:
+        want = batch_size * WINDOW_BATCHES
+        window = lex.pending(want if limit is None else min(want, limit - done), after)
+        if not window:
             break
-        after = batch[-1][0]
-        cached = lex.cached_vectors(model, [digest for _, digest, _, _ in batch])
-        missing = [(i, digest, text) for i, digest, text, _ in batch if digest not in cached]
-        fresh: dict[str, bytes] = {}
-        if missing:
-            import numpy as np
-
-            vectors = embedder.encode([text for _, _, text in missing])
-            for (_, digest, _), vector in zip(missing, vectors, strict=True):
-                fresh[digest] = np.asarray(vector, dtype=np.float32).tobytes()
-        with project._update_lock:
-            alive = lex.existing(i for i, _, _, _ in batch)
-            rows = [(i, digest, path) for i, digest, _, path in batch if i in alive]
-            if fresh:
-                lex.store_vectors(model, fresh.items())
-            if rows:
-                blobs = [cached.get(d) or fresh[d] for _, d, _ in rows]
-                store.upsert([i for i, _, _ in rows], blobs, [p for _, _, p in rows])
-                lex.mark_embedded([i for i, _, _ in rows])
-            lex.commit()
-        done += len(rows)
-        elapsed = time.monotonic() - started
-        _, chunks_total, embedded_now = lex.counts()
-        left = chunks_total - embedded_now
-        rate = done / elapsed if elapsed > 0 else 0.0
-        _report(progress, done, left, left / rate if rate > 0 else None, embedded_now)
+        after = window[-1][0]
+        # Batches of similar length pad less: what a bare encode() of everything gets too.
+        window.sort(key=lambda row: len(row[2]))
+        for start in range(0, len(window), batch_size):
+            if cancel is not None and cancel.is_set():
+                break
+            batch = window[start : start + batch_size]
+            done += _embed_batch(project, store, embedder, model, batch)
+            elapsed = time.monotonic() - started
+            _, chunks_total, embedded_now = lex.counts()
+            left = chunks_total - embedded_now
+            rate = done / elapsed if elapsed > 0 else 0.0
+            _report(progress, done, left, left / rate if rate > 0 else None, embedded_now)
     return done
+
+
+def _embed_batch(
+    project: ProjectIndex,
+    store: VectorStore,
+    embedder: Embedder,
+    model: str,
+    batch: list[tuple[int, str, str, str]],
+) -> int:
+    """Vectors for one batch (cache first), into the store; returns how many chunks got one."""
+    lex = project._lexical()
+    cached = lex.cached_vectors(model, [digest for _, digest, _, _ in batch])
+    missing = [(digest, text) for _, digest, text, _ in batch if digest not in cached]
+    fresh: dict[str, bytes] = {}
+    if missing:
+        import numpy as np
+
+        vectors = embedder.encode([text for _, text in missing])
+        for (digest, _), vector in zip(missing, vectors, strict=True):
+            fresh[digest] = np.asarray(vector, dtype=np.float32).tobytes()
+    with project._update_lock:  # the model ran outside it; chunks may have gone meanwhile
+        alive = lex.existing(i for i, _, _, _ in batch)
+        rows = [(i, digest, path) for i, digest, _, path in batch if i in alive]
+        if fresh:
+            lex.store_vectors(model, fresh.items())
+        if rows:
+            blobs = [cached.get(d) or fresh[d] for _, d, _ in rows]
+            store.upsert([i for i, _, _ in rows], blobs, [p for _, _, p in rows])
+            lex.mark_embedded([i for i, _, _ in rows])
+        lex.commit()
+    return len(rows)
 
 
 def _report(
