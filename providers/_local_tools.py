@@ -75,13 +75,25 @@ def grammar_for(tools: tuple[ToolSpec, ...]) -> Any:
         ) from None
 
 
+# Example arguments for Fireside's own tools: realistic values teach small models the format
+# better than placeholders, which they copy ("..."). Other tools get typed placeholders.
+EXAMPLE_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "read_file": {"path": "docs/setup.md"},
+    "code_search": {"query": "parse_args"},
+    "web_search": {"query": "rust async tutorials"},
+    "fetch_url": {"url": "https://example.org/guide"},
+}
+
+
 def describe_tools(tools: tuple[ToolSpec, ...]) -> str:
-    """The system prompt section that lists the tools, an example call of each, and the
-    reply format (worded and ordered for small models: measured with SmolLM2-135M, see
-    ``bench/tool_calls.py``)."""
+    """The system prompt section: each tool with the first sentence of its description and
+    an example call, then the reply format. Worded and ordered for small models (measured
+    with SmolLM2-135M by ``bench/tool_calls.py``: longer descriptions and placeholder
+    examples made it pick the wrong tool far more often)."""
     lines = ["Tools:"]
     for tool in tools:
-        lines.append(f"- {tool.name}: {tool.description} Example: {_example_call(tool)}")
+        first = tool.description.split(". ")[0].rstrip(".")
+        lines.append(f"- {tool.name}: {first}. Example: {_example_call(tool)}")
     lines.append(
         "Reply with JSON only. Use a tool when the user asks about code, files or the web. "
         'Otherwise reply {"answer": "..."}. When a tool result is in the chat, reply '
@@ -91,11 +103,13 @@ def describe_tools(tools: tuple[ToolSpec, ...]) -> str:
 
 
 def _example_call(tool: ToolSpec) -> str:
-    props = tool.parameters.get("properties") or {}
-    required = list(tool.parameters.get("required") or props)[:2]
-    samples = {"string": "...", "integer": 1, "number": 1, "boolean": True}
-    arguments = {name: samples.get((props.get(name) or {}).get("type"), "...")
-                 for name in required}
+    arguments = EXAMPLE_ARGUMENTS.get(tool.name)
+    if arguments is None:
+        props = tool.parameters.get("properties") or {}
+        required = list(tool.parameters.get("required") or props)[:2]
+        samples = {"string": "...", "integer": 1, "number": 1, "boolean": True}
+        arguments = {name: samples.get((props.get(name) or {}).get("type"), "...")
+                     for name in required}
     return json.dumps({"tool": tool.name, "arguments": arguments})
 
 
