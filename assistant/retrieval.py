@@ -7,9 +7,10 @@
 chunk.
 
 Where the chunks go: into the latest user message *as sent to the model* (before the
-question), for that turn only — history keeps the question as typed, so the next turn's prompt
-shares its prefix with this one (the local model's KV cache is reused) and old chunks never
-pile up. Which sources a turn used is saved with its answer.
+question), for that turn only — history keeps the question as typed, so old chunks never pile
+up and the system prompt and earlier history stay a shared prefix for the local model's KV
+cache (only the last question and answer are evaluated again next turn). Which sources a
+turn used is saved with its answer.
 
 Budget (see :func:`budget_for`): the chunks get at most ``context_tokens`` and at most half
 the room left once the system prompt, the question and the answer's reserve are counted;
