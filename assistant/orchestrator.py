@@ -161,7 +161,14 @@ class Orchestrator:
         provider.load()
         warm = getattr(provider, "warm_up", None)
         if warm is not None:
-            warm([{"role": "system", "content": self.system_prompt()}])
+            system: list[ChatMessage] = [{"role": "system", "content": self.system_prompt()}]
+            loop = self._tool_loop(threading.Event(), None)
+            if loop is not None and getattr(provider, "tool_mode", None):
+                # A local model sees the tools in its prompt: evaluate them too, so the
+                # first question reuses that prefix from the KV cache.
+                warm(system, tools=loop.specs)
+            else:
+                warm(system)
 
     def close(self) -> None:
         if self._provider is not None:

@@ -235,6 +235,8 @@ class LlamaCppProvider:
         """Evaluate ``messages`` (e.g. the system prompt, with the tools a turn offers) so the
         first answer starts sooner."""
         self.load()
+        if tools and not self.native_tools:
+            local_tools.grammar_for(tools)  # built once, now rather than in the first answer
         with self._lock:
             tokens = self._tokens(messages, tools)
             llm = self._llm
