@@ -187,3 +187,27 @@ async def test_answers_search_hybrid_once_the_embedder_is_loaded(
             assert index_text(pilot) == "index: 3 files"
     finally:
         app.close_index()
+
+
+async def test_an_index_another_process_keeps_is_searched_not_rebuilt(
+    orchestrator: Orchestrator, project: Path
+) -> None:
+    import fcntl
+
+    from indexer.project import index_dir, open_project
+
+    built = open_project(project, orchestrator.settings)
+    built.update(embed=False)
+    built.close()
+    with open(index_dir(project) / "lock", "a+") as lock:  # as `fireside index --watch` holds it
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        app = make_app(orchestrator, project)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await index_ready(pilot)
+                assert any("another Fireside process" in n for n in notices(pilot))
+                await send(pilot, "/search count tokens")
+                await wait_for(pilot, lambda: blocks(pilot), "the search results")
+                assert "src/tokens.py:1-3" in blocks(pilot)[0].body
+        finally:
+            app.close_index()
