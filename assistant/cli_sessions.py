@@ -85,12 +85,16 @@ def list_sessions(
 def show_session(
     session_id: Annotated[str, typer.Argument(help="Session id (or a unique prefix).")],
 ) -> None:
-    """Print a session's messages with their model, token counts and speed, and the tools
-    each answer called (results folded)."""
+    """Print a session's messages with their model, token counts and speed, the tools
+    each answer called (results folded), and the code chunks its prompt held."""
     from assistant.tool_render import call_line, fold, result_summary, steps_by_message
 
     session, messages, steps = _load_all(session_id)
     by_answer = steps_by_message(steps)
+    try:
+        sources = _store().message_sources(session.id)
+    except FiresideError as exc:
+        raise _exit_for(exc) from None
     typer.echo(f"{session.title}  ({session.id}, {len(messages)} messages)")
     for message in messages:
         mark = STATUS_MARKS.get(message.status, "")
@@ -104,6 +108,9 @@ def show_session(
         typer.echo(message.content)
         if message.role == "assistant" and (stats := message_stats(message)):
             typer.secho(f"  ({stats})", dim=True)
+        if message.id in sources:
+            cited = ", ".join(source.citation for source in sources[message.id])
+            typer.secho(f"  context: {cited}", dim=True)
     if any(m.role == "assistant" for m in messages):
         typer.echo("")
         typer.secho(f"Total: {session_totals(messages)}", dim=True)

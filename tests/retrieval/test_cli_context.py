@@ -74,3 +74,14 @@ def test_without_an_index_chat_says_so_once_and_builds_none(
     assert result.stderr.count("no index for this project: run `fireside index`") == 1
     assert provider.requests[0][-1]["content"] == "how are tokens counted?"
     assert not (index_dir(project) / "index.db").exists()
+
+
+def test_sessions_show_lists_the_context_of_each_answer(
+    runner: CliRunner, provider: ScriptedProvider, project: Path  # noqa: F811
+) -> None:
+    build_index(project)
+    session = json.loads(invoke(runner, ["chat", "--json", "count tokens?"]).stdout)["session_id"]
+    invoke(runner, ["chat", "--no-context", "--session", session, "thanks"])
+    shown = invoke(runner, ["sessions", "show", session])
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout.count("context: src/tokens.py:1-2") == 1
