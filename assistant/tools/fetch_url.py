@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_REDIRECTS = 5
 USER_AGENT = "Fireside/0.1 (+local assistant; fetch_url)"
 _REDIRECTS = {301, 302, 303, 307, 308}
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]{1,40})""", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SENSITIVE_HEADERS = ("authorization", "cookie", "proxy-authorization")
 _TEXT_TYPES = {"text/html", "application/xhtml+xml", "text/plain", "application/json",
@@ -282,7 +283,14 @@ def _decode(body: bytes, content_type: str) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
-        return body.decode("utf-8", errors="replace")
+        pass
+    declared = _META_CHARSET.search(body[:4096])  # <meta charset=...> in a page sent without one
+    if declared:
+        try:
+            return body.decode(declared.group(1).decode("ascii"), errors="replace")
+        except LookupError:
+            pass
+    return body.decode("utf-8", errors="replace")
 
 
 def to_text(body: bytes, content_type: str, url: str) -> tuple[str | None, str]:

@@ -438,3 +438,15 @@ def test_html_fragments_and_junk(html: bytes, expected: str) -> None:
     from assistant.tools.fetch_url import to_text
 
     assert to_text(html, "text/html", "http://example.com/")[1] == expected
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b'<meta charset="windows-1252">',
+     b'<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">'],
+)
+def test_meta_charset_is_used_when_the_header_has_none(head: bytes) -> None:
+    from assistant.tools.fetch_url import to_text
+
+    page = b"<html><head>" + head + b"</head><body><p>Caf\xe9 cr\xe8me</p></body></html>"
+    assert to_text(page, "text/html", "http://example.com/")[1] == "Café crème"
