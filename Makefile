@@ -22,7 +22,7 @@ LLAMA_WHEEL_DIR := .build/llama/$(LLAMA_VERSION)-$(LLAMA_TAG)
 export OMP_WAIT_POLICY ?= passive
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: help run test install install-test llama llama-rebuild probe lint bench doctor clean
+.PHONY: help run test install install-test llama llama-rebuild probe lint bench doctor clean plugins
 
 help:
 	@echo "make run      set up .venv (first time: ~5 min to build llama.cpp) and open the TUI"
@@ -31,6 +31,7 @@ help:
 	@echo "make bench    run the benchmark scripts (bench/*.py)"
 	@echo "make doctor   show the model, data folders and llama.cpp build status"
 	@echo "make llama-rebuild   rebuild llama-cpp-python (LLAMA_CMAKE_ARGS=... to change flags)"
+	@echo "make plugins  build the VS Code extension (npm ci, tsc, plugins/vscode/fireside.vsix)"
 
 run: install
 	$(BIN)/fireside
@@ -99,6 +100,12 @@ bench: install
 
 doctor: install
 	$(BIN)/fireside doctor
+
+# Editor plugins: the VS Code extension needs Node.js 20+ and npm (packages from the npm
+# registry); the Neovim plugin needs no build. `make test` runs both plugins' tests when
+# node/nvim are present (tests/plugins).
+plugins:
+	cd plugins/vscode && npm ci --no-audit --no-fund && npm run compile && npm run package
 
 clean:
 	rm -rf $(VENV) .build build *.egg-info .pytest_cache .ruff_cache
