@@ -7,7 +7,7 @@ import * as vscode from "vscode";
 import { buildCodePrompt } from "./client/context";
 import type { IndexJob } from "./client/api";
 import { FiresideApiError } from "./client/errors";
-import { hitLabel, resolveHit } from "./client/locations";
+import { findProjectRoot, hitLabel, resolveHit } from "./client/locations";
 import { SECRET_KEY, makeClient, messageOf, settings } from "./connection";
 import { ChatPanel } from "./panel";
 import { StatusItem } from "./status";
@@ -149,9 +149,10 @@ export function activate(context: vscode.ExtensionContext): void {
       );
       return;
     }
+    const here = workspaceRoot();
     const roots = [
       ...(result.root ? [result.root] : []),
-      ...(workspaceRoot() ? [workspaceRoot() as string] : []),
+      ...(here ? [findProjectRoot(here, fs.existsSync), here] : []),
       ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
     ];
     const picked = await vscode.window.showQuickPick(

@@ -56,3 +56,21 @@ export function isInside(root: string, file: string): boolean {
   const rel = path.relative(root, file);
   return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
 }
+
+/**
+ * The project folder Fireside indexes for `start`: the nearest folder above holding `.git`,
+ * else `start` itself (as the indexer's find_root). Search hits are relative to it.
+ */
+export function findProjectRoot(start: string, exists: (file: string) => boolean): string {
+  let dir = path.resolve(start);
+  for (;;) {
+    if (exists(path.join(dir, ".git"))) {
+      return dir;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) {
+      return path.resolve(start);
+    }
+    dir = parent;
+  }
+}

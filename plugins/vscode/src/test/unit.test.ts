@@ -10,7 +10,7 @@ import { checkServerUrl } from "../client/api";
 import { buildCodePrompt } from "../client/context";
 import { FiresideApiError, errorFromStatus, serverMessage } from "../client/errors";
 import { parseEvent } from "../client/events";
-import { hitLabel, isInside, resolveHit } from "../client/locations";
+import { findProjectRoot, hitLabel, isInside, resolveHit } from "../client/locations";
 import { StreamingMarkdown, escapeHtml, renderMarkdown } from "../client/markdown";
 import { parseFromWebview } from "../client/messages";
 import { SseParser } from "../client/sse";
@@ -111,6 +111,10 @@ test("search hits map to locations; paths outside the project are refused", () =
   assert.deepEqual(hitLabel({ ...hit, symbol: "f" }), { label: "f", description: "pkg/m.py:2", detail: "def f():" });
   assert.equal(isInside(root, path.join(root, "pkg", "m.py")), true);
   assert.equal(isInside(root, "/etc/passwd"), false);
+  // hits are relative to the git root above the workspace folder, as the indexer finds it
+  assert.equal(findProjectRoot(path.join(root, "pkg"), fs.existsSync), path.join(root, "pkg"));
+  fs.mkdirSync(path.join(root, ".git"));
+  assert.equal(findProjectRoot(path.join(root, "pkg"), fs.existsSync), root);
 });
 
 test("webview messages: only known shapes pass", () => {
