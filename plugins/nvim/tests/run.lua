@@ -14,6 +14,7 @@ vim.opt.swapfile = false
 vim.cmd("runtime plugin/fireside.lua")
 
 local results = { passed = 0, failed = {} }
+io.stdout:write("\n")
 local function log(msg)
   io.stdout:write(msg .. "\n")
 end
@@ -200,6 +201,30 @@ test("a range sends the lines with their path; a huge selection is capped and sa
   local prompt, notice = fs.code_prompt("q", "a.lua", 1, 2, { "x", "y" }, "lua")
   truthy(prompt:find("Code from a.lua:1-2:\n```lua\nx\ny\n```", 1, true), prompt)
   eq(notice, nil)
+  vim.cmd("bwipeout!")
+end)
+
+test("the visual-mode mapping asks about the selected lines", function()
+  local dir = tempdir("vis")
+  local file = dir .. "/vis.lua"
+  vim.fn.writefile({ "local a = 1", "local b = 2", "local c = a + b", "return c" }, file)
+  vim.cmd("edit " .. vim.fn.fnameescape(file))
+  fs.new()
+  local real_input = vim.fn.input
+  local asked
+  vim.fn.input = function(prompt)
+    asked = prompt
+    return "What is c?"
+  end
+  vim.cmd("normal! 2GVj")
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<Plug>(fireside-ask-selection)", true, false, true), "x", false)
+  vim.fn.input = real_input
+  wait(120000, function()
+    return fs.state.job == nil and buf_text():find("## Fireside", 1, true) ~= nil
+  end, "the answer")
+  eq(asked, "Ask Fireside about lines 2-3: ")
+  local text = buf_text()
+  truthy(text:find("What is c?\n(" .. vim.fn.fnamemodify(file, ":.") .. ":2-3)", 1, true), text)
   vim.cmd("bwipeout!")
 end)
 
