@@ -179,7 +179,9 @@ class Orchestrator:
     def _history(self, messages: list[Message]) -> list[ChatMessage]:
         """Saved messages as chat turns. A question that got no answer (the model failed to
         load, say) is joined with the next one: many chat templates require user and
-        assistant turns to alternate and refuse anything else."""
+        assistant turns to alternate and refuse anything else. Earlier turns' tool calls and
+        results are not sent again (they stay in the store): each answer holds what its tools
+        found, and old results would crowd a small model's context."""
         turns: list[ChatMessage] = []
         for m in messages:
             if m.role not in ("user", "assistant") or not m.content:
