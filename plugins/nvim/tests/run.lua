@@ -187,6 +187,7 @@ test("a range sends the lines with their path; a huge selection is capped and sa
   truthy(text:find("What do these lines do?\n(", 1, true), text)
   truthy(text:find("sample.py:2-3)", 1, true), text)
   truthy(not text:find("too long", 1, true), text)
+  truthy(text:find("sample.py is outside the indexed project (" .. repo .. ")", 1, true), text)
   vim.g.fireside_max_selection_chars = 500
   ask_and_wait("1,400FiresideAsk Summarise.")
   vim.g.fireside_max_selection_chars = nil

@@ -39,6 +39,19 @@ function showError(err: unknown): void {
   void vscode.window.showErrorMessage(`Fireside: ${messageOf(err)}`);
 }
 
+/** A note when `uri` is outside every workspace folder (the index does not cover it). */
+function outsideNotice(uri: vscode.Uri): string | undefined {
+  if (uri.scheme !== "file" || vscode.workspace.getWorkspaceFolder(uri)) {
+    return undefined;
+  }
+  return `${uri.fsPath} is outside the indexed project (no workspace folder holds it): only the text you send is used, no code from the index.`;
+}
+
+function joinNotes(...notes: (string | undefined)[]): string | undefined {
+  const kept = notes.filter((n): n is string => !!n);
+  return kept.length ? kept.join(" ") : undefined;
+}
+
 function workspaceRoot(): string | undefined {
   const editor = vscode.window.activeTextEditor;
   const folder = editor ? vscode.workspace.getWorkspaceFolder(editor.document.uri) : undefined;
@@ -99,7 +112,7 @@ export function activate(context: vscode.ExtensionContext): void {
     if (built.notice) {
       void vscode.window.showWarningMessage(`Fireside: ${built.notice}`);
     }
-    await ChatPanel.show(context).ask(built.content, shown, built.notice);
+    await ChatPanel.show(context).ask(built.content, shown, joinNotes(built.notice, outsideNotice(editor.document.uri)));
   });
 
   command("fireside.explainFile", async () => {
@@ -118,7 +131,7 @@ export function activate(context: vscode.ExtensionContext): void {
     if (built.notice) {
       void vscode.window.showWarningMessage(`Fireside: ${built.notice}`);
     }
-    await ChatPanel.show(context).ask(built.content, `Explain ${relPath(doc.uri)}`, built.notice);
+    await ChatPanel.show(context).ask(built.content, `Explain ${relPath(doc.uri)}`, joinNotes(built.notice, outsideNotice(doc.uri)));
   });
 
   command("fireside.search", async () => {

@@ -170,6 +170,13 @@ function M.ask(question, line1, line2)
     local name = vim.api.nvim_buf_get_name(bufnr)
     local path = name ~= "" and vim.fn.fnamemodify(name, ":.") or "[No Name]"
     local content, notice = M.code_prompt(question, path, line1, line2, lines, vim.bo[bufnr].filetype)
+    local root = M.project_root()
+    local abs = name ~= "" and vim.fn.fnamemodify(name, ":p") or ""
+    if abs ~= "" and abs:sub(1, #root + 1) ~= root .. "/" then
+      local outside = abs .. " is outside the indexed project (" .. root
+        .. "): only the selected lines are sent, no code from the index"
+      notice = notice and (notice .. "; " .. outside) or outside
+    end
     return M.send(content, string.format("%s\n(%s:%d-%d)", question, path, line1, line2), notice)
   end
   M.send(question, question)

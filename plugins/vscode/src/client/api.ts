@@ -393,12 +393,14 @@ export class FiresideClient {
       signal?.addEventListener("abort", onAbort, { once: true });
       req.on("close", () => signal?.removeEventListener("abort", onAbort));
       // No overall timeout on a stream (answers can be long); only on waiting for the headers.
+      // a request may wait in the model queue before its stream starts: allow a minute
+      const headerMs = Math.max(this.timeoutMs, 60_000);
       const timer = setTimeout(() => {
         if (!started && !settled) {
-          fail(new FiresideApiError("timeout", `Fireside did not start answering within ${this.timeoutMs / 1000} s.`));
+          fail(new FiresideApiError("timeout", `Fireside did not start answering within ${headerMs / 1000} s.`));
           req.destroy();
         }
-      }, this.timeoutMs);
+      }, headerMs);
       req.on("response", () => clearTimeout(timer));
       req.on("close", () => clearTimeout(timer));
       req.on("error", (err) => fail(signal?.aborted ? new FiresideApiError("cancelled", "Stopped.") : errorFromNetwork(err, this.baseUrl, started)));
