@@ -89,8 +89,12 @@ def run_embedding_pass(
         for start in range(0, len(window), batch_size):
             if cancel is not None and cancel.is_set():
                 break
+            rebuilds = project.vector_rebuilds
             batch = window[start : start + batch_size]
             done += _embed_batch(project, store, embedder, model, batch)
+            if project.vector_rebuilds != rebuilds:  # the store was rebuilt: start over
+                after = 0
+                break
             elapsed = time.monotonic() - started
             _, chunks_total, embedded_now = lex.counts()
             left = chunks_total - embedded_now

@@ -129,6 +129,7 @@ class ProjectIndex:
         self._embedder_error: str | None = None
         self._vectors: VectorStore | None = None
         self._vectors_checked = False
+        self.vector_rebuilds = 0  # how often the vector store was rebuilt in this process
         self._scanner: Scanner | None = None
         self._watcher: Watcher | None = None
 
@@ -321,6 +322,7 @@ class ProjectIndex:
         return True
 
     def _vectors_rebuilt(self, reason: str) -> None:
+        self.vector_rebuilds += 1
         self.notice(
             f"the vector index of {self.root} could not be loaded ({reason}); rebuilt it "
             "from cached embeddings"

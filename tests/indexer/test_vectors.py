@@ -166,3 +166,16 @@ def test_model_that_cannot_load_degrades_to_lexical(
     hits = project.search("E4417", mode="vector")
     assert [h.path for h in hits][:1] == ["net/retry.py"]
     assert project.last_note and "lexical" in project.last_note
+
+
+def test_vector_folder_deleted_under_the_running_app(tree: Path, open_index: Opener) -> None:
+    write_corpus(tree)
+    project = open_index(tree)
+    project.update()
+    before = encoded(project)
+    shutil.rmtree(project.dir / "chroma")
+    write(tree, "util/answer.py", "def brand_new_helper():\n    return 42\n")
+    summary = project.update()
+    assert any("rebuilt" in n for n in project.notices)
+    assert summary.pending == 0 and project.vectors().count() == summary.chunks
+    assert encoded(project) == before + 1  # only the new chunk; the rest from the cache
