@@ -99,3 +99,34 @@ def test_unreadable_folder_and_file_are_skipped(tree: Path) -> None:
     finally:
         locked.chmod(0o755)
         private.chmod(0o644)
+
+
+def test_permission_denied_at_the_os_boundary(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same faults as above, raised where the OS raises them (this also runs as root)."""
+    import builtins
+
+    import indexer.scan as scan
+
+    write(tree, "ok.py", "x = 1\n")
+    write(tree, "locked/inner.py", "x = 2\n")
+    private = write(tree, "private.py", "x = 3\n")
+    real_scandir, real_open = os.scandir, builtins.open
+
+    def scandir(path):  # noqa: ANN001, ANN202
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    def guarded_open(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if str(path) == str(private):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(scan.os, "scandir", scandir)
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    scanner = Scanner(tree, 10**6)
+    found = [f.rel for f in scanner.walk()]
+    assert found == ["ok.py", "private.py"] and scanner.skipped == {"unreadable": 1}
+    assert read_source(private, 10**6) is None
