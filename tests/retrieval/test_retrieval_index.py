@@ -1,4 +1,5 @@
-"""Retrieval over a real project index (lexical; one slow test with the real embedder)."""
+"""Retrieval over a real project index (lexical; hybrid is tested with the real embedder in
+tests/tui/test_index_in_tui.py)."""
 
 from __future__ import annotations
 
@@ -89,24 +90,3 @@ def test_a_turn_cites_the_index_and_saves_its_sources(
     assert "def count_tokens" in provider.requests[0][-1]["content"]
     done = next(e for e in events if isinstance(e, MessageDoneEvent))
     assert store.message_sources(done.session_id)[done.message_id] == list(context.sources)
-
-
-@pytest.mark.slow
-def test_hybrid_retrieval_with_the_real_embedder(
-    tmp_path: Path, settings: Settings
-) -> None:
-    from indexer.project import open_project
-
-    index = open_project(write_project(tmp_path / "demo"), settings)
-    try:
-        summary = index.update(embed=True)
-        assert summary.embedded == summary.chunks > 0
-        retriever = Retriever(index, settings.index, mode="hybrid")
-        # No shared words with the code: only the vectors can find it.
-        query = "build a web document with a heading"
-        assert index.search(query, mode="lexical") == []
-        got = retriever.retrieve(query, budget=400)
-        assert index.last_note is None, index.last_note
-        assert got.sources and got.sources[0].path == "src/pages.py"
-    finally:
-        index.close()

@@ -174,8 +174,10 @@ async def test_quitting_stops_indexing_promptly(
 
 @pytest.mark.slow
 async def test_answers_search_hybrid_once_the_embedder_is_loaded(
-    orchestrator: Orchestrator, project: Path
+    settings: Settings, store: Store, project: Path
 ) -> None:
+    provider = ScriptedProvider(["See src/pages.py:1-2."])
+    orchestrator = Orchestrator(settings, store, provider_factory=lambda _s: provider)
     app = FiresideApp(orchestrator, warm_up=False, index=True, project_root=project)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -185,6 +187,14 @@ async def test_answers_search_hybrid_once_the_embedder_is_loaded(
             status = app.indexer.project.status()
             assert status.embedded == status.chunks > 0
             assert index_text(pilot) == "index: 3 files"
+            # No word in common with the code: only vector search finds it.
+            question = "build a web document with a heading"
+            assert app.indexer.project.search(question, mode="lexical") == []
+            await send(pilot, question)
+            await answer_done(pilot)
+            shown = last_answer(pilot).query_one(SourcesBlock)
+            assert shown.sources[0].path == "src/pages.py"
+            assert "def render_page" in provider.requests[0][-1]["content"]
     finally:
         app.close_index()
 
