@@ -19,7 +19,7 @@ from assistant.events import Event, to_dict
 from assistant.orchestrator import title_for
 from assistant.render import session_dict
 from assistant.server.app import context_of, error_response
-from assistant.server.turns import turn_events
+from assistant.server.turns import turn_batches, turn_events
 
 router = APIRouter(prefix="/api/v1")
 
@@ -135,13 +135,12 @@ async def post_message(
         )
 
     cancel = threading.Event()
-    events = turn_events(ticket, run, cancel)
     headers = {SESSION_HEADER: full_id}
     if body.stream:
         async def lines() -> AsyncIterator[str]:
             try:
-                async for event in events:
-                    yield sse_event(event)
+                async for batch in turn_batches(ticket, run, cancel):
+                    yield "".join(sse_event(event) for event in batch)
             finally:
                 cancel.set()
 
@@ -151,7 +150,7 @@ async def post_message(
 
     watcher = asyncio.create_task(_watch_disconnect(request, cancel))
     try:
-        collected = [to_dict(e) async for e in events]
+        collected = [to_dict(e) async for e in turn_events(ticket, run, cancel)]
     finally:
         watcher.cancel()
         cancel.set()

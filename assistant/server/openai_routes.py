@@ -24,7 +24,7 @@ from assistant.events import ErrorEvent, MessageDoneEvent, TokenEvent, ToolCallE
 from assistant.server.app import context_of, error_response
 from assistant.server.context import ServerContext
 from assistant.server.reconcile import MessagesError, parse_messages, reconcile
-from assistant.server.turns import RequestProvider, turn_events
+from assistant.server.turns import RequestProvider, turn_batches, turn_events
 from providers.base import ToolCall, ToolSpec
 
 router = APIRouter(prefix="/v1")
@@ -160,17 +160,18 @@ async def chat_completions(
     cancel = threading.Event()
     headers = {SESSION_HEADER: session_id}
     completion_id = "chatcmpl-" + uuid.uuid4().hex[:24]
-    events = turn_events(ticket, run, cancel)
     if body.stream:
         usage = bool((body.stream_options or {}).get("include_usage"))
         return _TurnStream(
-            _sse(events, cancel, completion_id, model, usage), ticket,
+            _sse(turn_batches(ticket, run, cancel), cancel, completion_id, model, usage),
+            ticket,
             media_type="text/event-stream",
             headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     watcher = asyncio.create_task(_watch_disconnect(request, cancel))
     try:
-        return await _complete(events, completion_id, model, headers)
+        return await _complete(turn_events(ticket, run, cancel), completion_id, model,
+                               headers)
     finally:
         watcher.cancel()
         ticket.abandon()
@@ -254,18 +255,25 @@ async def _complete(events: AsyncIterator[Any], completion_id: str, model: str,
     }, headers=headers)
 
 
-async def _sse(events: AsyncIterator[Any], cancel: threading.Event, completion_id: str,
-               model: str, include_usage: bool) -> AsyncIterator[str]:
+async def _sse(batches: AsyncIterator[list[Any]], cancel: threading.Event,
+               completion_id: str, model: str, include_usage: bool) -> AsyncIterator[str]:
     try:
-        async for line in _sse_lines(events, completion_id, model, include_usage):
-            yield line
+        async for text in _sse_lines(batches, completion_id, model, include_usage):
+            yield text
     finally:
         cancel.set()  # the client went away mid-stream: stop the turn (no-op once done)
 
 
-async def _sse_lines(events: AsyncIterator[Any], completion_id: str, model: str,
+async def _sse_lines(batches: AsyncIterator[list[Any]], completion_id: str, model: str,
                      include_usage: bool) -> AsyncIterator[str]:
     created = int(time.time())
+    usage_field = ', "usage": null' if include_usage else ""
+    # Every token chunk is this text around the JSON of its content.
+    head = ("data: " + json.dumps({"id": completion_id, "object": "chat.completion.chunk",
+                                   "created": created, "model": model,
+                                   "system_fingerprint": None})[:-1]
+            + ', "choices": [{"index": 0, "delta": {"content": ')
+    tail = '}, "logprobs": null, "finish_reason": null}]' + usage_field + "}\n\n"
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
         data: dict[str, Any] = {
@@ -281,18 +289,22 @@ async def _sse_lines(events: AsyncIterator[Any], completion_id: str, model: str,
     calls: list[ToolCallEvent] = []
     done: MessageDoneEvent | None = None
     yield chunk({"role": "assistant", "content": ""})
-    async for event in events:
-        if isinstance(event, TokenEvent):
-            yield chunk({"content": event.text})
-        elif isinstance(event, ToolCallEvent):
-            yield chunk({"tool_calls": [_tool_call_json(event, len(calls))]})
-            calls.append(event)
-        elif isinstance(event, ErrorEvent):
-            error = {"message": event.message, "type": "server_error", "param": None,
-                     "code": "generation_failed"}
-            yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
-        elif isinstance(event, MessageDoneEvent):
-            done = event
+    async for batch in batches:
+        out: list[str] = []
+        for event in batch:
+            if isinstance(event, TokenEvent):
+                out.append(head + json.dumps(event.text, ensure_ascii=False) + tail)
+            elif isinstance(event, ToolCallEvent):
+                out.append(chunk({"tool_calls": [_tool_call_json(event, len(calls))]}))
+                calls.append(event)
+            elif isinstance(event, ErrorEvent):
+                error = {"message": event.message, "type": "server_error", "param": None,
+                         "code": "generation_failed"}
+                out.append(f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n")
+            elif isinstance(event, MessageDoneEvent):
+                done = event
+        if out:
+            yield "".join(out)
     yield chunk({}, _finish_reason(done, calls))
     if include_usage:
         data = {"id": completion_id, "object": "chat.completion.chunk", "created": created,

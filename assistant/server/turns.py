@@ -27,12 +27,13 @@ class _Failed:
         self.exc = exc
 
 
-async def turn_events(
+async def turn_batches(
     ticket: Ticket,
     run: Callable[[threading.Event], Iterator[Any]],
     cancel: threading.Event,
-) -> AsyncIterator[Any]:
-    """Yield what ``run(cancel)`` yields, run in a thread while ``ticket`` holds the model."""
+) -> AsyncIterator[list[Any]]:
+    """What ``run(cancel)`` yields, run in a thread while ``ticket`` holds the model; items
+    that arrived while the consumer was busy come together (one write instead of many)."""
     loop = asyncio.get_running_loop()
     items: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -59,14 +60,35 @@ async def turn_events(
     thread.start()
     try:
         while True:
-            item = await items.get()
-            if item is _END:
-                return
-            if isinstance(item, _Failed):
-                raise item.exc
-            yield item
+            arrived = [await items.get()]
+            while not items.empty():
+                arrived.append(items.get_nowait())
+            batch: list[Any] = []
+            for item in arrived:
+                if item is _END or isinstance(item, _Failed):
+                    if batch:
+                        yield batch
+                    if isinstance(item, _Failed):
+                        raise item.exc
+                    return
+                batch.append(item)
+            yield batch
     finally:
         cancel.set()  # a no-op once the turn is over; stops it if the client left
+
+
+async def turn_events(
+    ticket: Ticket,
+    run: Callable[[threading.Event], Iterator[Any]],
+    cancel: threading.Event,
+) -> AsyncIterator[Any]:
+    """:func:`turn_batches`, one item at a time."""
+    try:
+        async for batch in turn_batches(ticket, run, cancel):
+            for item in batch:
+                yield item
+    finally:
+        cancel.set()
 
 
 class RequestProvider:
