@@ -97,6 +97,7 @@ lint: install-test
 
 bench: install
 	$(BIN)/python bench/chat_overhead.py
+	$(BIN)/python bench/api_overhead.py
 
 doctor: install
 	$(BIN)/fireside doctor
