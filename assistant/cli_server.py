@@ -43,6 +43,7 @@ def serve(
     from assistant.store import open_store
 
     model = model or (ctx.obj or {}).get("model")
+    sock = None
     try:
         settings = load_settings(model=model)
         host = host or settings.server.host
@@ -68,6 +69,8 @@ def serve(
 
         server = uvicorn_server(server_ctx)
     except FiresideError as exc:
+        if sock is not None:
+            sock.close()
         raise _fail(exc) from None
     url = address(host, port)
     typer.echo(f"Fireside API on {url} (OpenAI base URL {url}/v1; token: `fireside token`; "

@@ -150,3 +150,17 @@ def test_fireside_serve_answers_and_stops_cleanly_on_ctrl_c(fireside_home: Path)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_serve_with_a_missing_model_is_one_line_and_frees_the_port(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = runner.invoke(app, ["serve", "--port", str(port),
+                                 "--model", str(tmp_path / "nope.gguf")])
+    assert result.exit_code != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and "nope.gguf" in lines[0]
+    assert "Traceback" not in result.output
+    with socket.socket() as again:  # the port was given back
+        again.bind(("127.0.0.1", port))
