@@ -98,6 +98,7 @@ lint: install-test
 bench: install
 	$(BIN)/python bench/chat_overhead.py
 	$(BIN)/python bench/api_overhead.py
+	$(BIN)/python bench/retrieval_bench.py
 
 doctor: install
 	$(BIN)/fireside doctor
