@@ -7,6 +7,8 @@ local M = {}
 
 local MARK = "__FIRESIDE_HTTP_STATUS__:"
 
+M._streams = {} -- running streams by job id
+
 local function server_message(body)
   local ok, data = pcall(vim.json.decode, body)
   if ok and type(data) == "table" then
@@ -215,7 +217,8 @@ function M.stream(method, path, body, handlers)
         end
       end
     end,
-    on_exit = function(_, code)
+    on_exit = function(job_id, code)
+      M._streams[job_id] = nil
       local headers = finish(req)
       local info = { cancelled = state.cancelled, done = state.done }
       if state.cancelled then
@@ -241,7 +244,6 @@ function M.stream(method, path, body, handlers)
     handlers.on_finish("cannot run curl (is it installed?)", {})
     return nil
   end
-  M._streams = M._streams or {}
   M._streams[job] = state
   vim.fn.chansend(job, req.stdin)
   vim.fn.chanclose(job, "stdin")

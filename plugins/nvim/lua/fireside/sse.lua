@@ -42,7 +42,6 @@ function M.new()
     return out
   end
 
-  --- Lines fed so far that were not SSE (an error body), for error messages.
   return self
 end
 
