@@ -13,21 +13,7 @@
   let answer = null; // the current answer element
   let blocks = []; // its block elements
 
-  function isString(v) { return typeof v === "string"; }
-
-  function valid(msg) {
-    if (!msg || typeof msg !== "object" || !isString(msg.type)) return false;
-    switch (msg.type) {
-      case "reset": return isString(msg.title);
-      case "user": case "status": return isString(msg.text);
-      case "answer": return true;
-      case "blocks":
-        return Number.isInteger(msg.from) && msg.from >= 0 && Array.isArray(msg.html) && msg.html.every(isString);
-      case "notice": return (msg.level === "info" || msg.level === "error") && isString(msg.text);
-      case "busy": return typeof msg.busy === "boolean";
-      default: return false;
-    }
-  }
+  const valid = window.firesideValidMessage; // media/validate.js
 
   function scroll() { log.scrollTop = log.scrollHeight; }
 

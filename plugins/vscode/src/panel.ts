@@ -6,6 +6,7 @@ import * as vscode from "vscode";
 import { FiresideApiError } from "./client/errors";
 import { StreamingMarkdown, renderMarkdown } from "./client/markdown";
 import { FromWebview, ToWebview, checkToWebview, parseFromWebview } from "./client/messages";
+import { chatHtml } from "./client/webview";
 import { makeClient, messageOf } from "./connection";
 
 export class ChatPanel implements vscode.Disposable {
@@ -54,41 +55,12 @@ export class ChatPanel implements vscode.Disposable {
 
   private html(media: vscode.Uri): string {
     const webview = this.panel.webview;
-    const nonce = crypto.randomBytes(16).toString("base64");
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(media, "chat.js"));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, "chat.css"));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      "img-src 'none'",
-      "connect-src 'none'",
-      "form-action 'none'",
-      "base-uri 'none'",
-    ].join("; ");
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Fireside</title>
-</head>
-<body>
-<header><span id="title">New chat</span><span id="status"></span></header>
-<main id="log" aria-live="polite"></main>
-<footer>
-  <textarea id="prompt" rows="3" placeholder="Ask Fireside… (Enter to send, Shift+Enter for a new line)"></textarea>
-  <div class="buttons">
-    <button id="send">Send</button>
-    <button id="stop" disabled>Stop</button>
-    <button id="new" title="Start a new session">New chat</button>
-  </div>
-</footer>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return chatHtml({
+      cspSource: webview.cspSource,
+      scripts: ["validate.js", "chat.js"].map((f) => webview.asWebviewUri(vscode.Uri.joinPath(media, f)).toString()),
+      style: webview.asWebviewUri(vscode.Uri.joinPath(media, "chat.css")).toString(),
+      nonce: crypto.randomBytes(16).toString("base64"),
+    });
   }
 
   private post(msg: ToWebview): void {

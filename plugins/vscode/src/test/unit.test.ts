@@ -12,7 +12,8 @@ import { FiresideApiError, errorFromStatus, serverMessage } from "../client/erro
 import { parseEvent } from "../client/events";
 import { findProjectRoot, hitLabel, isInside, resolveHit } from "../client/locations";
 import { StreamingMarkdown, escapeHtml, renderMarkdown } from "../client/markdown";
-import { parseFromWebview } from "../client/messages";
+import { ToWebview, checkToWebview, parseFromWebview } from "../client/messages";
+import { chatHtml, contentSecurityPolicy } from "../client/webview";
 import { SseParser } from "../client/sse";
 import { defaultDataDir, defaultTokenFile, readTokenFile } from "../client/token";
 
@@ -138,4 +139,50 @@ test("token file: the documented location, clear errors", () => {
   assert.throws(() => readTokenFile(path.join(dir, "api-token")), /run `fireside token`/);
   fs.writeFileSync(path.join(dir, "api-token"), "  secret-token\n");
   assert.equal(readTokenFile(path.join(dir, "api-token")), "secret-token");
+});
+
+test("webview messages to the view: the view's own check (media/validate.js) agrees with the extension's", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { validMessage } = require(path.join(__dirname, "..", "..", "media", "validate.js")) as {
+    validMessage: (m: unknown) => boolean;
+  };
+  const good: ToWebview[] = [
+    { type: "reset", title: "t" },
+    { type: "user", text: "q" },
+    { type: "answer" },
+    { type: "blocks", from: 0, html: ["<p>x</p>"] },
+    { type: "notice", level: "error", text: "e" },
+    { type: "status", text: "s" },
+    { type: "busy", busy: true },
+  ];
+  for (const m of good) {
+    assert.equal(validMessage(m), true, JSON.stringify(m));
+    assert.deepEqual(checkToWebview(m), m);
+  }
+  const bad: unknown[] = [
+    null, "x", [], { type: "eval", code: "1" }, { type: "blocks", from: -1, html: [] },
+    { type: "blocks", from: 0, html: [1] }, { type: "notice", level: "warn", text: "x" }, { type: "busy", busy: "yes" },
+  ];
+  for (const m of bad) {
+    assert.equal(validMessage(m), false, JSON.stringify(m));
+    assert.throws(() => checkToWebview(m as ToWebview));
+  }
+});
+
+test("webview HTML: strict CSP with a nonce, no remote resources, no inline script", () => {
+  const nonce = "AbCdEfGhIjKlMnOpQrStUv==";
+  const html = chatHtml({ cspSource: "vscode-webview://x", scripts: ["vscode-webview://x/validate.js", "vscode-webview://x/chat.js"], style: "vscode-webview://x/chat.css", nonce });
+  const csp = contentSecurityPolicy("vscode-webview://x", nonce);
+  assert.ok(html.includes(`content="${csp}"`));
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, new RegExp(`script-src 'nonce-${nonce.replace(/[+/=]/g, "\\$&")}'`));
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:|\*/);
+  const scripts = html.match(/<script[^>]*>/g) ?? [];
+  assert.equal(scripts.length, 2);
+  for (const tag of scripts) {
+    assert.ok(tag.includes(`nonce="${nonce}"`) && tag.includes("src="), tag);
+  }
+  assert.doesNotMatch(html, /<script[^>]*>[^<]+<\/script>/, "no inline script body");
+  assert.doesNotMatch(html, /(src|href)="https?:/);
+  assert.throws(() => chatHtml({ cspSource: "x", scripts: [], style: "s", nonce: "short" }));
 });
