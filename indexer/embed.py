@@ -24,6 +24,7 @@ PACKAGED_MODEL = "all-MiniLM-L6-v2"
 _MODELS: dict[str, Any] = {}
 _MODELS_LOCK = threading.Lock()
 _ENCODE_LOCK = threading.Lock()
+LOCK_SLICE = 16  # texts encoded per hold of the lock
 _PACKAGED_NAMES = {"", PACKAGED_MODEL.lower(), f"sentence-transformers/{PACKAGED_MODEL}".lower()}
 
 
@@ -108,26 +109,39 @@ class Embedder:
         get = getattr(self._model, "get_sentence_embedding_dimension", None)
         return int(get()) if get else int(self.encode(["x"]).shape[1])
 
-    def encode(self, texts: Sequence[str]) -> Any:
-        """A (len(texts), dim) float32 numpy array."""
+    def encode(self, texts: Sequence[str], wait: float | None = None) -> Any:
+        """A (len(texts), dim) float32 numpy array.
+
+        One encode runs at a time per process (the shared model's fast tokenizer is not safe
+        across threads: "Already borrowed"). Long inputs are encoded ``LOCK_SLICE`` texts per
+        turn, so a search's query waits at most one slice; with ``wait`` it gives up after that
+        many seconds (IndexerError) instead of waiting longer.
+        """
         self.load()
         import numpy as np
 
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        # One encode at a time per model: its fast tokenizer is not safe across threads
-        # ("Already borrowed"), and the model is shared by every project in the process.
-        with _ENCODE_LOCK:
-            self.encode_calls += 1
-            self.encoded += len(texts)
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(vectors, dtype=np.float32)
+        self.encode_calls += 1
+        self.encoded += len(texts)
+        parts = []
+        for start in range(0, len(texts), LOCK_SLICE):
+            part = list(texts[start : start + LOCK_SLICE])
+            if not _ENCODE_LOCK.acquire(timeout=-1 if wait is None else wait):
+                raise IndexerError("the embedding model is busy embedding the project's chunks")
+            try:
+                parts.append(
+                    self._model.encode(
+                        part,
+                        batch_size=self.batch_size,
+                        convert_to_numpy=True,
+                        normalize_embeddings=True,
+                        show_progress_bar=False,
+                    )
+                )
+            finally:
+                _ENCODE_LOCK.release()
+        return np.asarray(np.concatenate(parts), dtype=np.float32)
 
 
 def _quiet_transformers() -> None:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_K = 200
+QUERY_WAIT_S = 5.0  # a query waits this long for the model while chunks are being embedded
 
 
 def run_search(
@@ -64,7 +65,7 @@ def _vector_rows(
         )
     if embedded < chunks:
         project.last_note = f"{chunks - embedded} chunks still wait for embeddings"
-    vector = project.embedder().encode([query[:4000]])[0]
+    vector = project.embedder().encode([query[:4000]], wait=QUERY_WAIT_S)[0]
     fetch = limit * 4 if accept else limit
     rows: list[tuple[ChunkRow, float]] = []
     found = project.vectors().query(vector, fetch)

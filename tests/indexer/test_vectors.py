@@ -179,3 +179,21 @@ def test_vector_folder_deleted_under_the_running_app(tree: Path, open_index: Ope
     assert any("rebuilt" in n for n in project.notices)
     assert summary.pending == 0 and project.vectors().count() == summary.chunks
     assert encoded(project) == before + 1  # only the new chunk; the rest from the cache
+
+
+def test_search_while_the_model_is_busy_answers_lexically(
+    tree: Path, open_index: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import indexer.embed as embed
+    import indexer.search as search
+
+    write_corpus(tree)
+    project = open_index(tree)
+    project.update()
+    monkeypatch.setattr(search, "QUERY_WAIT_S", 0.2)
+    with embed._ENCODE_LOCK:  # as a background batch holds the shared model
+        hits = project.search("send_welcome_email", mode="hybrid")
+    assert [h.path for h in hits][:1] == ["mail/welcome.py"]
+    assert project.last_note and "busy" in project.last_note and "lexical" in project.last_note
+    project.search("send_welcome_email", mode="hybrid")
+    assert project.last_note is None  # free again: hybrid
