@@ -301,6 +301,25 @@ test(":FiresideSearch fills the quickfix list with path:line hits", function()
   vim.cmd("cd " .. vim.fn.fnameescape(repo))
 end)
 
+test("SSE parsing: events split across callbacks, CRLF, comments", function()
+  local p = require("fireside.sse").new()
+  eq(#p.feed({ 'event: token', 'data: {"type":"tok' }), 0)
+  local got = p.feed({ 'en","text":"a"}\r', "\r", ": keep-alive", "", "data: x", "data: y", "", "" })
+  eq(#got, 2)
+  eq(got[1].event, "token")
+  eq(vim.json.decode(got[1].data).text, "a")
+  eq(got[2].data, "x\ny")
+  eq(got[2].event, "message")
+end)
+
+test("status and curl errors map to what to do", function()
+  truthy(http.status_message(503, '{"error":{"message":"queue full"}}', "4"):find("queue full.*try again in 4 s"))
+  truthy(http.status_message(421, ""):find("Host check"))
+  truthy(http.status_message(401, ""):find("fireside token", 1, true))
+  truthy(http.exit_message(7):find("not running", 1, true))
+  truthy(http.exit_message(56):find("dropped", 1, true))
+end)
+
 test("hits outside the project are left out of the quickfix list", function()
   local items = fs.hits_to_qf({
     { path = "../etc/passwd", start_line = 1, end_line = 1, snippet = "x" },
