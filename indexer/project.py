@@ -125,6 +125,7 @@ class ProjectIndex:
         self._lex: LexicalIndex | None = None
         self._lock_file: Any = None
         self._update_lock = threading.RLock()
+        self._open_lock = threading.Lock()
         self._embedder: Embedder | None = None
         self._embedder_error: str | None = None
         self._vectors: VectorStore | None = None
@@ -139,14 +140,16 @@ class ProjectIndex:
         return (self.dir / "index.db").exists()
 
     def _lexical(self, create: bool = False) -> LexicalIndex:
-        if self._lex is None:
-            if not create and not self.exists:
-                raise IndexerError(f"{self.root} is not indexed yet; run `fireside index`")
-            self._lex = LexicalIndex(self.dir / "index.db")
-            if self._lex.get_meta("root") is None:
-                self._lex.set_meta("root", str(self.root))
-                self._lex.commit()
-        return self._lex
+        with self._open_lock:  # searches and the indexing thread may both get here first
+            if self._lex is None:
+                if not create and not self.exists:
+                    raise IndexerError(f"{self.root} is not indexed yet; run `fireside index`")
+                lex = LexicalIndex(self.dir / "index.db")
+                if lex.get_meta("root") is None:
+                    lex.set_meta("root", str(self.root))
+                    lex.commit()
+                self._lex = lex
+            return self._lex
 
     def _acquire_write(self) -> None:
         if self._lock_file is not None:
