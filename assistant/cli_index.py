@@ -270,6 +270,6 @@ def search(
         typer.echo("no results")
         return
     for hit in hits:
-        typer.echo(f"{hit.citation}  {hit.score:.4f}" + (f"  {hit.symbol}" if hit.symbol else ""))
+        typer.echo(f"{hit.citation}  {hit.score:.4g}" + (f"  {hit.symbol}" if hit.symbol else ""))
         for line in hit.snippet.splitlines():
             typer.echo(f"    {line}")
