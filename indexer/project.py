@@ -9,7 +9,8 @@ resolved root.
 Ownership: the first write (update, embed, forget) takes an exclusive ``flock`` on ``lock`` and
 keeps it until ``close()``. Another process then gets :class:`IndexLockedError` for writes but
 can still search (SQLite in WAL mode; Chroma read as it is). Inside one process
-``open_project`` hands out one shared instance per root (closed when its last user closes it).
+``open_project`` hands out one shared instance per root (closed when its last user closes it;
+the settings of the first opener hold while it stays open).
 """
 
 from __future__ import annotations
