@@ -88,7 +88,10 @@ def through_api(child, store, provider) -> Sample:
     provider._llm.reset()
     child.stdin.write("go\n")
     child.stdin.flush()
-    result = json.loads(child.stdout.readline())
+    line = child.stdout.readline()
+    if not line:
+        sys.exit("the client process failed (its error is above)")
+    result = json.loads(line)
     saved = store.messages(result["session"])[-1]
     ttft = result["ttft"]
     return (ttft, result["rate"], result["count"], ttft - saved.ttft_ms / 1000,
