@@ -70,9 +70,13 @@ def progress_text(progress: IndexProgress) -> str:
             return f"indexing {progress.files_done}/{progress.files_total} files"
         return "indexing: lexical index ready"
     if progress.phase == "embed":
-        total = progress.chunks_total or (progress.chunks_done + progress.pending)
+        # Of all the project's chunks (a resumed pass does not start again at 0%).
+        total = progress.embedded + progress.pending
         if total and progress.pending:
-            return f"embedding {min(99, progress.chunks_done * 100 // total)}%"
+            text = f"embedding {min(99, progress.embedded * 100 // total)}%"
+            if progress.eta_s is not None and progress.eta_s >= 90:
+                text += f" (~{round(progress.eta_s / 60)} min left)"
+            return text
         return "embedding: done"
     return progress.message or "indexing…"
 

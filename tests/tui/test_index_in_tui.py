@@ -221,3 +221,16 @@ async def test_an_index_another_process_keeps_is_searched_not_rebuilt(
                 assert "src/tokens.py:1-3" in blocks(pilot)[0].body
         finally:
             app.close_index()
+
+
+def test_embedding_progress_counts_every_chunk_of_the_project() -> None:
+    from indexer.types import IndexProgress
+    from tui.indexing import progress_text
+
+    resumed = IndexProgress("embed", chunks_done=10, chunks_total=60, embedded=50, pending=50)
+    assert progress_text(resumed) == "embedding 50%"
+    slow = IndexProgress("embed", embedded=10, pending=990, eta_s=600)
+    assert progress_text(slow) == "embedding 1% (~10 min left)"
+    assert progress_text(IndexProgress("embed", embedded=5, pending=0)) == "embedding: done"
+    lexical = IndexProgress("lexical", files_done=200, files_total=900)
+    assert progress_text(lexical) == "indexing 200/900 files"
