@@ -137,10 +137,17 @@ def json_chat(messages: list[ChatMessage], tools: tuple[ToolSpec, ...]) -> list[
             continue
         if role == "assistant":
             calls = m.get("tool_calls") or []
-            if calls:
+            if calls and tools:
                 call = calls[0]
                 content = json.dumps({"tool": call.name, "arguments": call.arguments},
                                      ensure_ascii=False)
+            elif calls:
+                # No tools offered now (the answer after the loop stopped): calls in words,
+                # so the model does not imitate a JSON call in its answer.
+                done = "; ".join(
+                    f"{c.name} with {json.dumps(c.arguments, ensure_ascii=False)}"
+                    for c in calls)
+                content = (m["content"] + "\n" if m["content"] else "") + f"(I used {done}.)"
             elif tools:
                 content = json.dumps({"answer": m["content"]}, ensure_ascii=False)
             else:

@@ -112,6 +112,9 @@ def test_json_chat_describes_tools_and_writes_steps_as_plain_turns() -> None:
     assert out[5]["content"].startswith("The tool code_search returned:\napp.py:1-3")
     plain = lt.json_chat(chat, ())
     assert plain[0]["content"] == "Be brief." and plain[2]["content"] == "old answer"
+    # Without tools offered, a call is told in words (no JSON for the model to imitate).
+    assert plain[4]["content"] == '(I used code_search with {"query": "main"}.)'
+    assert plain[5]["content"].startswith("The tool code_search returned:")
 
 
 # -- native templates ----------------------------------------------------------------------
