@@ -351,11 +351,17 @@ class Orchestrator:
         stopped: str | None = None  # why the tool loop stopped early
         start = time.perf_counter()
         first: float | None = None
+        step_first: float | None = None  # first text of the latest generation (its speed)
 
         def save() -> MessageDoneEvent:
             text = pieces if pieces or stopped is None else [f"[{stopped}]"]
             finish = _combined(finishes, "tool_limit" if stopped else None)
-            done = self._save_answer(session_id, text, status, finish, fitted, start, first)
+            rate = None
+            if len(finishes) > 1 and step_first is not None:
+                rate = (finishes[-1].completion_tokens, step_first)
+            done = self._save_answer(
+                session_id, text, status, finish, fitted, start, first, rate
+            )
             if loop is not None:
                 self.store.link_tool_steps(loop.step_ids, done.message_id)
             return done
@@ -364,6 +370,7 @@ class Orchestrator:
             while True:
                 step_text: list[str] = []
                 calls: list[ToolCall] = []
+                step_first = None
                 for item in provider.stream(fitted.messages, options, cancel):
                     notes = _notes(provider)
                     for text in notes:
@@ -383,6 +390,8 @@ class Orchestrator:
                         continue
                     if first is None:
                         first = time.perf_counter()
+                    if step_first is None:
+                        step_first = time.perf_counter()
                     if not step_text and pieces:  # text after a tool step: a new paragraph
                         pieces.append("\n\n")
                         yield TokenEvent("\n\n")
@@ -534,16 +543,20 @@ class Orchestrator:
         fitted: FittedPrompt,
         start: float,
         first: float | None,
+        rate: tuple[int, float] | None = None,
     ) -> MessageDoneEvent:
+        """``rate``: (tokens, first-text time) of the last generation when a turn had several
+        (tool steps); its speed is the answer's speed."""
         end = time.perf_counter()
         text = "".join(pieces)
         completion = finish.completion_tokens if finish else len(pieces)
         prompt_tokens = finish.prompt_tokens if finish else fitted.prompt_tokens
-        decode_s = end - first if first is not None else 0.0
+        decoded, since = rate if rate is not None else (completion, first)
+        decode_s = end - since if since is not None else 0.0
         timings = Timings(
             ttft_ms=round((first - start) * 1000, 2) if first is not None else None,
-            tokens_per_s=round((completion - 1) / decode_s, 2)
-            if decode_s > 0 and completion > 1
+            tokens_per_s=round((decoded - 1) / decode_s, 2)
+            if decode_s > 0 and decoded > 1
             else None,
             total_ms=round((end - start) * 1000, 2),
         )
