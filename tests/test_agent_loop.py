@@ -196,3 +196,24 @@ def test_a_context_too_small_for_the_tools_answers_without_them(store: Store) ->
     assert any("no tools for this answer" in e.text for e in of(events, StatusEvent))
     assert not of(events, ErrorEvent)
     assert of(events, ContextEvent) and of(events, TokenEvent)
+
+
+class _SlowAnswer(ToolScriptedProvider):
+    """The answer after the tool step arrives 0.05 s a piece."""
+
+    def stream(self, messages, options, cancel):  # noqa: ANN001, ANN201
+        slow = len(self.requests) >= 1
+        for item in super().stream(messages, options, cancel):
+            if slow and isinstance(item, str):
+                import time
+
+                time.sleep(0.05)
+            yield item
+
+
+def test_answer_speed_counts_only_the_answer_generation(store: Store) -> None:
+    provider = _SlowAnswer(["w"] * 30 + [call("shout", text="x")], ["a", "b", "c"])
+    done = done_of(list(make(store, provider).run_turn("go")))
+    assert done.usage.completion_tokens == 31 + 3  # usage still counts every step
+    # 3 pieces 0.05 s apart: at most ~40 tok/s (it read ~200 counting the first step's 31).
+    assert done.timings.tokens_per_s is not None and done.timings.tokens_per_s < 40
