@@ -28,7 +28,23 @@ def open_tui(model: str | None = None, session: str | None = None) -> int:
     except FiresideError as exc:
         sys.stderr.write(f"Error: {exc}\n")
         return exc.exit_code
+    _exit_now_if_heavy()
     return 0
+
+
+def _exit_now_if_heavy() -> None:
+    """End the process at once after a clean TUI shutdown when torch is loaded (the
+    indexer's embedder): everything is saved and closed by now, and the interpreter's own
+    teardown of torch/sentence-transformers took seconds after the screen was gone."""
+    if "torch" not in sys.modules:
+        return
+    import logging
+    import os
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def main() -> None:

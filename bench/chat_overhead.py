@@ -69,7 +69,9 @@ def fireside_run(orch, provider, max_tokens: int) -> tuple[float, float, int]:
     start = time.perf_counter()
     first = None
     count = 0
-    for event in orch.run_turn(PROMPT):
+    # Like for like with the bare run: no tools offered (offering them changes the prompt and
+    # constrains decoding with a grammar; bench/tool_calls.py measures that cost).
+    for event in orch.run_turn(PROMPT, tools=False):
         if event.type == "token":
             count += 1
             if first is None:
@@ -104,12 +106,14 @@ def first_question(model: Path, threads: int | None, max_tokens: int, seed: int)
     llm.close()
 
     provider = LlamaCppProvider(model, context_size=4096, threads=threads, probe=False)
-    settings = load_settings(temperature=0.0, seed=seed, max_tokens=8, threads=threads)
+    settings = load_settings(
+        temperature=0.0, seed=seed, max_tokens=8, threads=threads, tools={"enabled": False}
+    )
     orch = Orchestrator(settings, open_store(), provider_factory=lambda _s: provider)
     orch.warm_up()  # what the TUI does right after its first paint
     start = time.perf_counter()
     ttft = None
-    for event in orch.run_turn(PROMPT):
+    for event in orch.run_turn(PROMPT, tools=False):
         if event.type == "token" and ttft is None:
             ttft = time.perf_counter() - start
     provider.close()
@@ -254,7 +258,7 @@ def main() -> None:
     provider = LlamaCppProvider(model, context_size=4096, threads=args.threads, probe=False)
     settings = load_settings(
         temperature=0.0, top_p=0.9, repeat_penalty=1.1, seed=args.seed,
-        max_tokens=args.max_tokens, threads=args.threads,
+        max_tokens=args.max_tokens, threads=args.threads, tools={"enabled": False},
     )
     store = open_store()
     orch = Orchestrator(settings, store, provider_factory=lambda _s: provider)

