@@ -99,6 +99,9 @@ bench: install
 	$(BIN)/python bench/chat_overhead.py
 	$(BIN)/python bench/api_overhead.py
 	$(BIN)/python bench/retrieval_bench.py
+	$(BIN)/python bench/index_bench.py
+	$(BIN)/python bench/tool_calls.py
+	$(BIN)/python bench/fetch_bench.py
 
 doctor: install
 	$(BIN)/fireside doctor
