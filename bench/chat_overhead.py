@@ -161,7 +161,9 @@ def tui_first_paint(timeout: float = 20.0) -> float | None:
     return painted
 
 
-def tui_turn(model: Path, threads: int | None, seed: int) -> tuple[float | None, float | None]:
+def tui_turn(
+    model: Path, threads: int | None, seed: int, tools: bool = False
+) -> tuple[float | None, float | None]:
     """TTFT inside the TUI (headless): Enter pressed → first token rendered on screen; and
     the answer's tokens/s while the UI renders it (both share the 2 cores)."""
     import asyncio
@@ -176,9 +178,12 @@ def tui_turn(model: Path, threads: int | None, seed: int) -> tuple[float | None,
     except ImportError:
         return None, None
     provider = LlamaCppProvider(model, context_size=4096, threads=threads, probe=False)
-    settings = load_settings(temperature=0.0, seed=seed, max_tokens=128, threads=threads)
+    settings = load_settings(
+        temperature=0.0, seed=seed, max_tokens=128, threads=threads,
+        tools={"enabled": tools},
+    )
     orch = Orchestrator(settings, open_store(), provider_factory=lambda _s: provider)
-    app = FiresideApp(orch, warm_up=True)
+    app = FiresideApp(orch, warm_up=True, index=False)
     result: list[float] = []
 
     async def drive() -> None:
@@ -296,6 +301,10 @@ def main() -> None:
         ttft, rate = tui_turn(model, args.threads, args.seed)
         out["tui_ttft_ms"] = round(ttft * 1000, 2) if ttft is not None else None
         out["tui_tokens_per_s"] = rate
+        # The default: tools offered (the answer comes through the JSON grammar).
+        ttft, rate = tui_turn(model, args.threads, args.seed, tools=True)
+        out["tui_tools_on_ttft_ms"] = round(ttft * 1000, 2) if ttft is not None else None
+        out["tui_tools_on_tokens_per_s"] = rate
         paint = tui_first_paint()
         out["tui_first_paint_ms"] = round(paint * 1000, 1) if paint is not None else None
     print(json.dumps(out))

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 EXIT_WAIT_S = 10.0
 
 
+# Seconds after mounting before the project index starts (background work can wait).
+INDEX_START_DELAY_S = 0.8
+
+
 class FiresideApp(App[None]):
     """Chat with the local model; every conversation is kept in the local store."""
 
@@ -95,7 +99,9 @@ class FiresideApp(App[None]):
         else:
             self.chat.set_model_name(self.orchestrator.model_name, hosted=self._hosted())
         if self._index:
-            self.call_after_refresh(self._start_indexing)
+            # A moment after the first frame: the indexing thread's imports and status
+            # updates would otherwise compete with the first layout for the GIL.
+            self.set_timer(INDEX_START_DELAY_S, self._start_indexing)
 
     def on_unmount(self) -> None:
         if self.indexer is not None:
