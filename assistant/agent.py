@@ -37,7 +37,7 @@ def default_project_root() -> Path | None:
     """The folder read_file and code_search work in when a front end names none: the git
     root above the current folder, or the folder itself."""
     try:
-        from indexer.project import find_root
+        from indexer.root import find_root  # not indexer.project: start-up stays light
 
         return find_root(None)
     except Exception:  # no indexer, or a folder that vanished

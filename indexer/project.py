@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import IndexerError, IndexLockedError
 from indexer.chunk import chunk_file
 from indexer.lexical import LexicalIndex
+from indexer.root import find_root
 from indexer.scan import Scanner, read_source
 from indexer.types import Hit, IndexProgress, IndexStatus, IndexSummary, SearchMode
 
@@ -45,20 +46,6 @@ COMMIT_EVERY = 200  # files per SQLite transaction (an interrupted run keeps wha
 
 _registry: dict[Path, ProjectIndex] = {}
 _registry_lock = threading.Lock()
-
-
-def find_root(path: Path | None = None) -> Path:
-    """The git root above ``path`` (default: the current folder), else the folder itself."""
-    start = Path(path or Path.cwd()).expanduser()
-    if not start.exists():
-        raise IndexerError(f"{start} does not exist")
-    start = start.resolve()
-    if not start.is_dir():
-        raise IndexerError(f"{start} is a file; give a folder to index")
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return start
 
 
 def project_id(root: Path) -> str:
