@@ -27,7 +27,7 @@ export HF_HUB_OFFLINE ?= 1
 help:
 	@echo "make run      set up .venv (first time: ~5 min to build llama.cpp) and open the TUI"
 	@echo "make test     set up .venv with test extras and run the whole test suite"
-	@echo "make lint     ruff"
+	@echo "make lint     ruff, and the layer contracts in .importlinter (lint-imports)"
 	@echo "make bench    run the benchmark scripts (bench/*.py)"
 	@echo "make doctor   show the model, data folders and llama.cpp build status"
 	@echo "make llama-rebuild   rebuild llama-cpp-python (LLAMA_CMAKE_ARGS=... to change flags)"
@@ -94,6 +94,7 @@ $(STAMPS)/probe-$(LLAMA_TAG): $(STAMPS)/deps
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python bench/chat_overhead.py

@@ -1,0 +1,66 @@
+"""The layer rules in `.importlinter` hold, and a wrong arrow breaks them (`make lint` runs it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("assistant", "providers", "indexer", "tui")
+
+
+def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("lint-imports")
+    if not exe.exists():
+        pytest.skip("import-linter is not installed (pip install -e '.[test]')")
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return subprocess.run(
+        [str(exe), str(tree / ".importlinter")],
+        cwd=tree, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def _copy_tree(dest: Path) -> Path:
+    for name in PACKAGES:
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / ".importlinter", dest / ".importlinter")
+    return dest
+
+
+def test_the_project_keeps_its_layer_contracts() -> None:
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "wrong_import", "contract"),
+    [
+        ("indexer/scan.py", "import tui.app", "The indexer knows nothing of chat"),
+        ("providers/base.py", "import assistant.store", "Providers know nothing"),
+        ("assistant/store/db.py", "import assistant.orchestrator", "The store runs SQL"),
+        ("assistant/orchestrator.py", "import assistant.server.app", "never import a front end"),
+    ],
+)
+def test_a_planted_wrong_import_fails_the_lint(
+    tmp_path: Path, module: str, wrong_import: str, contract: str
+) -> None:
+    tree = _copy_tree(tmp_path)
+    target = tree / module
+    target.write_text(target.read_text() + f"\n{wrong_import}  # planted by the test\n")
+    result = _lint_imports(tree)
+    assert result.returncode != 0
+    assert _verdict(result.stdout, contract) == "BROKEN"
+
+
+def _verdict(report: str, contract: str) -> str:
+    """KEPT or BROKEN, as lint-imports printed it after the contract's (possibly wrapped) name."""
+    flat = " ".join(report.split())
+    start = flat.index(" ".join(contract.split()))
+    words = flat[start:].split()
+    return next(w for w in words if w in ("KEPT", "BROKEN"))
