@@ -22,6 +22,7 @@ from typing import Any
 from assistant.errors import SessionNotFoundError, StoreError
 from assistant.events import Source
 from assistant.store.migrations import MIGRATIONS
+from assistant.store.turn_lock import TurnLock, remove_lock
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -104,6 +105,10 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.02)
 
 
+def new_session_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
 class Store:
     """Sessions and messages. Every method is one short transaction."""
 
@@ -183,9 +188,13 @@ class Store:
 
     # -- sessions -------------------------------------------------------------------------
 
-    def create_session(self, title: str = "New chat", model: str | None = None) -> Session:
+    def create_session(
+        self, title: str = "New chat", model: str | None = None, session_id: str | None = None
+    ) -> Session:
+        """A new session; ``session_id`` (from :func:`new_session_id`) when the id had to be
+        known before the session is created (the API answers with it while queued)."""
         now = _now()
-        session = Session(uuid.uuid4().hex[:12], title, model, now, now)
+        session = Session(session_id or new_session_id(), title, model, now, now)
         with self._tx(write=True) as db:
             db.execute(
                 "INSERT INTO sessions (id, title, model, created_at, updated_at)"
@@ -257,7 +266,13 @@ class Store:
             db.execute("DELETE FROM message_sources WHERE session_id = ?", (full,))
             db.execute("DELETE FROM messages WHERE session_id = ?", (full,))
             db.execute("DELETE FROM sessions WHERE id = ?", (full,))
+        remove_lock(self.path, full)
         return full
+
+    def turn_lock(self, session_id: str) -> TurnLock:
+        """Hold the session for one turn (across processes); SessionBusyError when another
+        turn holds it. See :mod:`assistant.store.turn_lock`."""
+        return TurnLock(self.path, session_id)
 
     # -- messages -------------------------------------------------------------------------
 
