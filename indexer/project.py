@@ -145,8 +145,14 @@ class ProjectIndex:
             return
         import fcntl
 
-        self.dir.mkdir(parents=True, exist_ok=True)
-        handle = open(self.dir / "lock", "a+")  # noqa: SIM115 - held until close()
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            handle = open(self.dir / "lock", "a+")  # noqa: SIM115 - held until close()
+        except OSError as exc:
+            raise IndexerError(
+                f"cannot write the index of {self.root} in {self.dir}: {exc.strerror} "
+                "(is the data folder read-only?); searching an existing index still works"
+            ) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -85,9 +85,40 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
             f"the session database {path} stayed locked by another process for "
             f"{BUSY_TIMEOUT_MS // 1000} s; try again"
         )
+    if "readonly" in text or "read-only" in text:
+        return StoreError(
+            f"the session database {path} is read-only (its folder cannot be written): "
+            "sessions can be listed and shown, not saved"
+        )
     if "not a database" in text or "malformed" in text:
         return StoreError(f"the session database {path} is damaged ({text}); move it aside")
     return StoreError(f"session database error in {path}: {text}")
+
+
+def _read_only_folder(path: Path) -> bool:
+    """True when the database exists in a folder this process cannot write (a read-only
+    mount, a locked-down data folder): then it is opened for reading only."""
+    import os
+
+    return path.exists() and not os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """Read-only access to the database: ``mode=ro`` (works when the WAL files exist), else
+    ``immutable=1`` (nothing else can be writing to a read-only folder)."""
+    last: sqlite3.Error | None = None
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        conn = None
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True,
+                                   check_same_thread=False)
+            conn.execute("SELECT COUNT(*) FROM sessions").fetchone()
+            return conn
+        except sqlite3.Error as exc:
+            last = exc
+            if conn is not None:
+                conn.close()
+    raise _translate(last, path) if last is not None else StoreError(str(path))
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -115,6 +146,11 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
+        self.read_only = False
+        if _read_only_folder(path):
+            self.conn = _open_read_only(path)
+            self.read_only = True
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
