@@ -231,4 +231,20 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(f"invalid setting {where!r}: {first['msg']}") from None
+        hint = _nearest_field(first["loc"]) if first["type"] == "extra_forbidden" else ""
+        raise ConfigError(f"invalid setting {where!r}: {first['msg']}{hint}") from None
+
+
+def _nearest_field(loc: tuple[Any, ...]) -> str:
+    """``; did you mean 'x'?`` for an unknown key inside a table (``[index] max_file_byte``)."""
+    import difflib
+
+    model: Any = Settings
+    for part in loc[:-1]:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None or not isinstance(field.annotation, type):
+            return ""
+        model = field.annotation
+    names = list(getattr(model, "model_fields", {}))
+    near = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+    return f"; did you mean {near[0]!r}?" if near else ""

@@ -109,3 +109,13 @@ def test_trained_context_of_a_file_that_is_not_gguf(tmp_path: Path) -> None:
     assert trained_context(tmp_path / "x.gguf") is None
     (tmp_path / "t.gguf").write_bytes(b"GGUF\x03\x00")
     assert trained_context(tmp_path / "t.gguf") is None
+
+
+def test_an_unknown_key_in_a_table_names_the_nearest_one(fireside_home: Path) -> None:
+    from assistant.paths import get_paths
+
+    path = get_paths().config_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[index]\nmax_file_byte = 10\n")
+    with pytest.raises(ConfigError, match="did you mean 'max_file_bytes'"):
+        load_settings()
