@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import signal
 import sys
@@ -292,6 +293,9 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
+_WRITE_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT}
+
+
 def run() -> None:
     """Run the CLI; foreseeable problems end as one line on stderr, never a traceback."""
     try:
@@ -299,3 +303,9 @@ def run() -> None:
     except FiresideError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise SystemExit(exc.exit_code) from None
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRNOS:
+            raise
+        # A read-only or full data folder is foreseeable: one line, not a traceback.
+        typer.echo(f"Error: cannot write {exc.filename or 'a file'}: {exc.strerror}", err=True)
+        raise SystemExit(1) from None

@@ -8,13 +8,12 @@ with one line naming the file and the problem.
 from __future__ import annotations
 
 import re
-import tomllib
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from assistant.config_file import read_config_file, warn_unknown_keys
 from assistant.errors import ConfigError
 from assistant.paths import get_paths
 
@@ -157,7 +156,8 @@ class Settings(BaseSettings):
     )
     seed: int | None = Field(default=None, description="Sampling seed; empty: random.")
     threads: int | None = Field(
-        default=None, ge=1, description="CPU threads for llama.cpp; empty: all cores."
+        default=None, ge=1, le=1024,
+        description="CPU threads for llama.cpp; empty: all cores (capped at the machine's).",
     )
     system_prompt: str | None = Field(
         default=None, description="System prompt; empty: the packaged default."
@@ -214,26 +214,13 @@ class _TomlFile(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         self.path = get_paths().config_file
         self._data = read_config_file(self.path)
+        warn_unknown_keys(self.path, self._data, list(settings_cls.model_fields))
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
         return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
-
-
-def read_config_file(path: Path) -> dict[str, Any]:
-    """The parsed TOML file, ``{}`` when it does not exist."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -244,4 +231,20 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(f"invalid setting {where!r}: {first['msg']}") from None
+        hint = _nearest_field(first["loc"]) if first["type"] == "extra_forbidden" else ""
+        raise ConfigError(f"invalid setting {where!r}: {first['msg']}{hint}") from None
+
+
+def _nearest_field(loc: tuple[Any, ...]) -> str:
+    """``; did you mean 'x'?`` for an unknown key inside a table (``[index] max_file_byte``)."""
+    import difflib
+
+    model: Any = Settings
+    for part in loc[:-1]:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None or not isinstance(field.annotation, type):
+            return ""
+        model = field.annotation
+    names = list(getattr(model, "model_fields", {}))
+    near = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+    return f"; did you mean {near[0]!r}?" if near else ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import os
 import platform
 import sys
 from typing import TYPE_CHECKING, Annotated
@@ -131,8 +132,10 @@ def doctor(
         _line(False, "config", str(exc))
         raise typer.Exit(1) from None
     if not probe:
-        _line(None, "data", str(paths.data_dir))
-        _line(None, "cache", str(paths.cache_dir))
+        for name, folder in (("data", paths.data_dir), ("cache", paths.cache_dir)):
+            read_only = folder.exists() and not os.access(folder, os.W_OK | os.X_OK)
+            _line(None, name, f"{folder}" + (" (read-only: reads work, nothing is saved)"
+                                             if read_only else ""))
         try:
             from assistant.store import open_store
 

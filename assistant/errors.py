@@ -44,6 +44,10 @@ class SessionNotFoundError(StoreError):
     exit_code = 2
 
 
+class SessionBusyError(StoreError):
+    """Another turn (this process or another) is answering in the session right now."""
+
+
 class SecretsError(FiresideError):
     """An API key cannot be read, stored or deleted. Messages never contain a key's value."""
 

@@ -271,19 +271,24 @@ class Orchestrator:
         the result (see :mod:`assistant.agent`). ``approve(tool, arguments) -> bool`` is
         asked before a tool whose policy is "ask" runs (without it such tools are refused).
 
-        Raises FiresideError only for an unknown ``session_id`` (before anything is saved).
+        Raises FiresideError only for an unknown ``session_id`` or one another turn is
+        answering in (SessionBusyError; any process), before anything is saved.
         """
         cancel = cancel or threading.Event()
         if session_id is None:
             session_id = self.store.create_session(title_for(prompt)).id
         else:
             session_id = self.store.resolve_session_id(session_id)
-        content = compose_user_message(prompt, context)
-        self.store.add_message(session_id, "user", content)
+        turn = self.store.turn_lock(session_id)  # one turn per session at a time
         try:
-            yield from self._generate(session_id, cancel, tools, approve)
-        except FiresideError as exc:
-            yield ErrorEvent(str(exc))
+            content = compose_user_message(prompt, context)
+            self.store.add_message(session_id, "user", content)
+            try:
+                yield from self._generate(session_id, cancel, tools, approve)
+            except FiresideError as exc:
+                yield ErrorEvent(str(exc))
+        finally:
+            turn.release()
         yield DoneEvent(session_id)
 
     def _generate(

@@ -116,7 +116,8 @@ def chunk_file(path: str, source: str) -> list[Chunk]:
     else:
         _windows(0, len(lines) - 1, None, lines, spans)
     spans = _merge_small(spans, lines)
-    return [_make(path, start, end, symbol, lines) for start, end, symbol in spans]
+    return [chunk for start, end, symbol in spans for chunk in _make(path, start, end, symbol,
+                                                                      lines)]
 
 
 # -- tree-sitter -------------------------------------------------------------------------
@@ -274,10 +275,29 @@ def _merge_small(
     return merged
 
 
-def _make(path: str, start: int, end: int, symbol: str | None, lines: list[str]) -> Chunk:
-    body = "\n".join(lines[start : end + 1])
-    if len(body) > MAX_CHARS:
-        body = body[:MAX_CHARS]
+def _make(
+    path: str, start: int, end: int, symbol: str | None, lines: list[str]
+) -> list[Chunk]:
+    """The span as one chunk, or, when its text is longer than ``MAX_CHARS`` (a long line:
+    minified code, a one-line text), as several pieces over the same lines that together
+    cover all of it (every indexed byte stays searchable)."""
     header = f"# {path}" + (f" · {symbol}" if symbol else "")
-    digest = hashlib.sha256(f"{symbol or ''}\n{body}".encode()).hexdigest()
-    return Chunk(start + 1, end + 1, symbol, f"{header}\n{body}", digest)
+    chunks = []
+    for body in _pieces("\n".join(lines[start : end + 1])):
+        digest = hashlib.sha256(f"{symbol or ''}\n{body}".encode()).hexdigest()
+        chunks.append(Chunk(start + 1, end + 1, symbol, f"{header}\n{body}", digest))
+    return chunks
+
+
+def _pieces(body: str) -> list[str]:
+    """``body`` cut into pieces of at most ``MAX_CHARS``, at whitespace when there is some
+    in a piece's second half (so words are not split)."""
+    pieces: list[str] = []
+    while len(body) > MAX_CHARS:
+        cut = max(body.rfind(" ", MAX_CHARS // 2, MAX_CHARS), body.rfind("\n", MAX_CHARS // 2,
+                                                                           MAX_CHARS))
+        cut = cut + 1 if cut > 0 else MAX_CHARS
+        pieces.append(body[:cut])
+        body = body[cut:]
+    pieces.append(body)
+    return pieces

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from assistant.errors import IndexerError, IndexLockedError
 from indexer.chunk import chunk_file
 from indexer.lexical import LexicalIndex
 from indexer.root import find_root
-from indexer.scan import Scanner, read_source
+from indexer.scan import Scanner, display_name, read_source
 from indexer.types import Hit, IndexProgress, IndexStatus, IndexSummary, SearchMode
 
 if TYPE_CHECKING:
@@ -144,8 +145,14 @@ class ProjectIndex:
             return
         import fcntl
 
-        self.dir.mkdir(parents=True, exist_ok=True)
-        handle = open(self.dir / "lock", "a+")  # noqa: SIM115 - held until close()
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            handle = open(self.dir / "lock", "a+")  # noqa: SIM115 - held until close()
+        except OSError as exc:
+            raise IndexerError(
+                f"cannot write the index of {self.root} in {self.dir}: {exc.strerror} "
+                "(is the data folder read-only?); searching an existing index still works"
+            ) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -207,8 +214,8 @@ class ProjectIndex:
                     found = scanner.check(rel)
                     if found is not None:
                         files.append(found)
-                    elif rel in known:
-                        gone.append(rel)
+                    elif display_name(rel) in known:
+                        gone.append(display_name(rel))
             for rel in gone:
                 lex.remove_file(rel)
             lex.commit()
@@ -218,7 +225,7 @@ class ProjectIndex:
             for done, found in enumerate(stale, 1):
                 if cancel is not None and cancel.is_set():
                     break
-                text = read_source(found.path, self.settings.index.max_file_bytes)
+                text = read_source(found.path, self.settings.index.max_file_bytes, self.root)
                 old = known.get(found.rel)
                 if text is None:  # binary, vanished or unreadable now
                     if old is not None:
@@ -230,7 +237,11 @@ class ProjectIndex:
                     lex.touch_file(found.rel, found.size, found.mtime_ns)
                     continue
                 chunks = chunk_file(found.rel, text)
-                lex.replace_file(found.rel, found.size, found.mtime_ns, digest, chunks)
+                try:
+                    lex.replace_file(found.rel, found.size, found.mtime_ns, digest, chunks)
+                except (UnicodeError, ValueError, sqlite3.Error) as exc:  # one odd file
+                    self.notice(f"skipped {found.rel}: {exc}")  # must not stop the others
+                    continue
                 new_chunks += len(chunks)
                 if old is None:
                     added += 1
@@ -331,8 +342,12 @@ class ProjectIndex:
         (with :attr:`last_note` saying why) while no embeddings exist or the model cannot
         load."""
         from indexer.search import run_search
+        from indexer.secret_files import is_secret_file
 
-        return run_search(self, query, k, mode, path_glob)
+        hits = run_search(self, query, k, mode, path_glob)
+        # An index written before a secret rule existed (or a link retargeted since): never
+        # hand out a chunk of a file that is, or now resolves to, a secret.
+        return [hit for hit in hits if not is_secret_file(hit.path, self.root)]
 
     # -- status, watch, forget, close ---------------------------------------------------
     def status(self) -> IndexStatus:

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pathspec
 
-from indexer.secret_files import is_secret_path
+from indexer.safe_open import open_regular
+from indexer.secret_files import is_secret_file, is_secret_path
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ DEFAULT_IGNORE: tuple[str, ...] = (
 )
 
 BINARY_SNIFF_BYTES = 8000
+MAX_IGNORE_FILE_BYTES = 1 << 20  # an ignore file is read up to this size
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ def _read_spec(folder: Path) -> pathspec.PathSpec | None:
     lines: list[str] = []
     for name in IGNORE_FILES:
         try:
-            lines.extend((folder / name).read_text(encoding="utf-8", errors="replace").splitlines())
+            with open_regular(folder / name) as handle:  # never blocks on a FIFO
+                raw = handle.read(MAX_IGNORE_FILE_BYTES)
+            lines.extend(raw.decode("utf-8", errors="replace").splitlines())
         except (FileNotFoundError, NotADirectoryError):
             continue
         except OSError as exc:
@@ -170,7 +174,9 @@ class Scanner:
             return None
         if path.is_symlink() and not _inside(path, self.root):
             return None
-        return ScannedFile(rel, path, st.st_size, st.st_mtime_ns)
+        if is_secret_file(rel, self.root):  # a symlink (or a linked folder) to a secret
+            return None
+        return ScannedFile(display_name(rel), path, st.st_size, st.st_mtime_ns)
 
     def walk(self) -> Iterator[ScannedFile]:
         """Every indexable file under the root, in a stable order."""
@@ -185,8 +191,11 @@ class Scanner:
         yield from self._walk_dir("", self.root, seen, root_real)
 
     def _walk_dir(
-        self, rel_dir: str, folder: Path, seen: set[tuple[int, int]], root_real: str
+        self, rel_dir: str, folder: Path, seen: set[tuple[int, int]], root_real: str,
+        linked: bool = False,
     ) -> Iterator[ScannedFile]:
+        """``linked``: ``folder`` was reached through a symlink (its files' real names differ
+        from ``rel``, so each is checked where it resolves to)."""
         rules = self._rules_for(rel_dir)
         try:
             with os.scandir(folder) as it:
@@ -218,7 +227,9 @@ class Scanner:
                     self._skip("symlink outside")
                     continue
                 seen.add(key)
-                yield from self._walk_dir(rel, Path(entry.path), seen, root_real)
+                yield from self._walk_dir(
+                    rel, Path(entry.path), seen, root_real, linked or is_link
+                )
                 continue
             if not is_file:
                 continue
@@ -230,6 +241,9 @@ class Scanner:
             if is_link and not _real_inside(entry.path, root_real):
                 self._skip("symlink outside")
                 continue
+            if (is_link or linked) and is_secret_file(rel, root_real):
+                self._skip("secret")
+                continue
             try:
                 st = entry.stat()
             except OSError:  # vanished or dangling
@@ -238,13 +252,14 @@ class Scanner:
             if st.st_size > self.max_file_bytes:
                 self._skip("too large")
                 continue
-            yield ScannedFile(rel, Path(entry.path), st.st_size, st.st_mtime_ns)
+            yield ScannedFile(display_name(rel), Path(entry.path), st.st_size, st.st_mtime_ns)
 
 
-def read_source(path: Path, max_file_bytes: int) -> str | None:
-    """The file's text, or None when it is binary, too large, gone or unreadable (logged)."""
+def read_source(path: Path, max_file_bytes: int, root: Path | None = None) -> str | None:
+    """The file's text, or None when it is binary, too large, gone, unreadable, or has
+    become a FIFO/device or a link to a secret since it was listed (logged)."""
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path, root) as handle:
             data = handle.read(max_file_bytes + 1)
     except FileNotFoundError:
         log.info("vanished before reading: %s", path)
@@ -255,6 +270,16 @@ def read_source(path: Path, max_file_bytes: int) -> str | None:
     if len(data) > max_file_bytes or b"\0" in data[:BINARY_SNIFF_BYTES]:
         return None
     return data.decode("utf-8", errors="replace")
+
+
+def display_name(rel: str) -> str:
+    """``rel`` as the index stores it: a file name that is not valid UTF-8 (bytes Python
+    keeps as surrogates, which SQLite cannot store) gets its odd bytes spelled ``\\xff``."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return rel
 
 
 def _parent(rel: str) -> str:

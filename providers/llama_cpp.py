@@ -86,6 +86,7 @@ class LlamaCppProvider:
         self._last_prompt: str | None = None
         self._last_tokens: list[int] = []
         self._lock = threading.RLock()
+        self._notes: list[str] = []
 
     # -- loading --------------------------------------------------------------------------
 
@@ -112,6 +113,7 @@ class LlamaCppProvider:
                     raise ModelError(f"cannot run {self.model_path.name}: {result.message}")
             llama_cpp = _import_llama_cpp()
             self._llama_cpp = llama_cpp
+            self._cap_to_machine()
             threads, batch_threads = thread_counts(self._threads)
             try:
                 llm = llama_cpp.Llama(
@@ -138,6 +140,29 @@ class LlamaCppProvider:
                 )
             self._configure_template(llm)
             self._llm = llm
+
+    def _cap_to_machine(self) -> None:
+        """Ask llama.cpp for no more than the model was trained for and the machine has (a
+        context far past the trained one fails inside llama.cpp; 5,000 threads hang it),
+        with a notice for each cap."""
+        from providers.gguf_header import trained_context
+
+        trained = trained_context(self.model_path)
+        if trained and self._requested_ctx > trained:
+            self._notes.append(
+                f"context_size {self._requested_ctx} is more than {self.name} was trained "
+                f"for; using {trained}")
+            self._requested_ctx = trained
+        cores = os.cpu_count() or 1
+        if self._threads and self._threads > cores:
+            self._notes.append(f"threads {self._threads} is more than this machine's {cores} "
+                               f"CPU threads; using {cores}")
+            self._threads = cores
+
+    def take_notes(self) -> list[str]:
+        """Notices for the user since the last call (caps applied while loading)."""
+        notes, self._notes = self._notes, []
+        return notes
 
     def _configure_template(self, llm: Any) -> None:
         meta = llm.metadata or {}

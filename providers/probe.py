@@ -77,10 +77,13 @@ def _store(model: Path, result: ProbeResult) -> None:
     except (OSError, ValueError):
         data = {}
     data[_cache_key(model)] = asdict(result)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        tmp.replace(path)
+    except OSError:  # a read-only cache folder: the probe simply runs again next time
+        return
 
 
 def run_probe(model: Path, *, use_cache: bool = True) -> ProbeResult:

@@ -15,11 +15,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant import __version__
-from assistant.events import Event, to_dict
+from assistant.errors import SessionBusyError
+from assistant.events import DoneEvent, ErrorEvent, Event, to_dict
 from assistant.orchestrator import title_for
 from assistant.render import session_dict
 from assistant.server.app import context_of, error_response
 from assistant.server.turns import turn_batches, turn_events
+from assistant.store import new_session_id
 
 router = APIRouter(prefix="/api/v1")
 
@@ -93,9 +95,26 @@ class MessageRequest(BaseModel):
     content: str = Field(min_length=1, description="The user's message.")
     context: str | None = Field(default=None, description="Text to put before it (a file, "
                                 "a selection), as `cat file | fireside chat` does.")
+    context_path: str | None = Field(default=None, max_length=4096, description="The file "
+                                     "the context (or the code in content) came from: a secret "
+                                     "file, by name or where it resolves, is refused (403).")
     stream: bool = True
     model: str | None = Field(default=None, description="Must name the served model (or an "
                               "alias: fireside, local, default) when given.")
+
+
+def _secret_context(path: str | None) -> JSONResponse | None:
+    """403 when the editor's context comes from a secret file (the one rule, on the name and
+    on the resolved target: :mod:`indexer.secret_files`)."""
+    if not path:
+        return None
+    from indexer.secret_files import secret_reason
+
+    reason = secret_reason(Path(path).expanduser())
+    if reason is None:
+        return None
+    return error_response(403, f"refused {Path(path).name}: {reason}; nothing was sent",
+                          "secret_file", "context_path")
 
 
 def sse_event(event: Event) -> str:
@@ -118,21 +137,30 @@ async def post_message(
     if not body.content.strip():
         return error_response(422, "content: the message is empty", "invalid_request",
                               "content")
+    refused = _secret_context(body.context_path)
+    if refused is not None:
+        return refused
     ticket = ctx.queue.admit()
+    new = session_id == "new"
     try:
-        if session_id == "new":
-            session = await run_in_threadpool(ctx.store.create_session, title_for(body.content))
-            full_id = session.id
-        else:
-            full_id = await run_in_threadpool(ctx.store.resolve_session_id, session_id)
+        # A new session is only created when its turn starts (a client that gives up while
+        # queued leaves nothing behind); its id is fixed now for the response header.
+        full_id = new_session_id() if new else await run_in_threadpool(
+            ctx.store.resolve_session_id, session_id)
     except BaseException:
         ticket.abandon()
         raise
 
     def run(cancel: threading.Event) -> Iterator[Event]:
-        return ctx.orchestrator.run_turn(
-            body.content, session_id=full_id, context=body.context, cancel=cancel
-        )
+        if new:
+            ctx.store.create_session(title_for(body.content), session_id=full_id)
+        try:
+            yield from ctx.orchestrator.run_turn(
+                body.content, session_id=full_id, context=body.context, cancel=cancel
+            )
+        except SessionBusyError as exc:  # another front end is answering in this session
+            yield ErrorEvent(str(exc))
+            yield DoneEvent(full_id)
 
     cancel = threading.Event()
     headers = {SESSION_HEADER: full_id}

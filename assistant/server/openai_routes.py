@@ -20,11 +20,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.errors import SessionBusyError
 from assistant.events import ErrorEvent, MessageDoneEvent, TokenEvent, ToolCallEvent
 from assistant.server.app import context_of, error_response
 from assistant.server.context import ServerContext
-from assistant.server.reconcile import MessagesError, parse_messages, reconcile
+from assistant.server.reconcile import (
+    MessagesError,
+    parse_messages,
+    planned_session,
+    reconcile,
+)
 from assistant.server.turns import RequestProvider, turn_batches, turn_events
+from assistant.store import new_session_id
 from providers.base import ToolCall, ToolSpec
 
 router = APIRouter(prefix="/v1")
@@ -130,7 +137,10 @@ async def chat_completions(
     wanted = request.headers.get(SESSION_HEADER) or body.session_id
     ticket = ctx.queue.admit()  # QueueFullError → 503 before anything is saved
     try:
-        session_id = await run_in_threadpool(reconcile, ctx.store, wanted, conversation)
+        # Nothing is written until the turn starts (a client that gives up while queued
+        # leaves no session behind); a new session's id is fixed now for the header.
+        reused = await run_in_threadpool(planned_session, ctx.store, wanted, conversation)
+        session_id = reused or new_session_id()
         settings = _request_settings(ctx, body, conversation.system)
     except BaseException:
         ticket.abandon()
@@ -147,15 +157,20 @@ async def chat_completions(
                                   on_tool_call=calls.append)
         turn = Orchestrator(settings, ctx.store, provider_factory=lambda _s: wrapped)
         step = 0
+        target = reconcile(ctx.store, wanted, conversation,
+                           new_id=None if reused else session_id)
         # Fireside's own tools and code context stay out: the client decides the prompt.
-        events = turn.run_turn(conversation.prompt, session_id=session_id, cancel=cancel,
+        events = turn.run_turn(conversation.prompt, session_id=target, cancel=cancel,
                                tools=False)
-        for event in events:
-            while calls:
-                call = calls.pop(0)
-                step += 1
-                yield ToolCallEvent(call.id, call.name, call.arguments, step)
-            yield event
+        try:
+            for event in events:
+                while calls:
+                    call = calls.pop(0)
+                    step += 1
+                    yield ToolCallEvent(call.id, call.name, call.arguments, step)
+                yield event
+        except SessionBusyError as exc:  # another front end is answering in this session
+            yield ErrorEvent(str(exc))
 
     cancel = threading.Event()
     headers = {SESSION_HEADER: session_id}

@@ -125,25 +125,45 @@ def _same(a: Turn, b: Turn) -> bool:
     return a[0] == b[0] and a[1].strip() == b[1].strip()
 
 
-def reconcile(store: Store, session_id: str | None, conversation: Conversation) -> str:
+def _continues(store: Store, session_id: str, turns: list[Turn]) -> bool:
+    """True when the client's turns extend the stored ones (so the session is reused)."""
+    if not turns:
+        return True
+    stored = _stored_turns(store, session_id)
+    return len(stored) <= len(turns) and all(
+        _same(s, c) for s, c in zip(stored, turns, strict=False)
+    )
+
+
+def planned_session(store: Store, session_id: str | None, conversation: Conversation) -> str | None:
+    """Read-only: the session :func:`reconcile` will reuse, or None when it will make a new one
+    (so the API can name the new id before the turn starts and create nothing until then).
+    Raises SessionNotFoundError for an unknown id."""
+    if session_id is None:
+        return None
+    session_id = store.resolve_session_id(session_id)
+    return session_id if _continues(store, session_id, conversation.turns) else None
+
+
+def reconcile(
+    store: Store, session_id: str | None, conversation: Conversation, new_id: str | None = None
+) -> str:
     """The session to run the new prompt in, its history brought in line with the client's
-    (see the module docstring). Raises SessionNotFoundError for an unknown id."""
+    (see the module docstring); a session it creates gets ``new_id`` when given. Raises
+    SessionNotFoundError for an unknown id."""
     turns = conversation.turns
     if session_id is not None:
         session_id = store.resolve_session_id(session_id)
         if not turns:
             return session_id
-        stored = _stored_turns(store, session_id)
-        if len(stored) <= len(turns) and all(
-            _same(s, c) for s, c in zip(stored, turns, strict=False)
-        ):
-            _add(store, session_id, turns[len(stored):])
+        if _continues(store, session_id, turns):
+            _add(store, session_id, turns[len(_stored_turns(store, session_id)):])
             return session_id
         title = store.get_session(session_id).title
-        session_id = store.create_session(title_for(f"{title} (edited)")).id
+        session_id = store.create_session(title_for(f"{title} (edited)"), session_id=new_id).id
     else:
         first = next((t for r, t in turns if r == "user"), conversation.prompt)
-        session_id = store.create_session(title_for(first)).id
+        session_id = store.create_session(title_for(first), session_id=new_id).id
     _add(store, session_id, turns)
     return session_id
 

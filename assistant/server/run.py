@@ -112,6 +112,7 @@ def uvicorn_server(ctx: ServerContext) -> Any:
     import uvicorn
 
     from assistant.server.app import create_app
+    from assistant.server.http_limits import http_protocol_options
 
     config = uvicorn.Config(
         create_app(ctx),
@@ -120,6 +121,7 @@ def uvicorn_server(ctx: ServerContext) -> Any:
         lifespan="off",
         timeout_graceful_shutdown=GRACEFUL_S,
         server_header=False,
+        **http_protocol_options(),  # header size and count caps
     )
     return uvicorn.Server(config)
 

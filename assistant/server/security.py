@@ -4,7 +4,9 @@ In order: the Host header must name this server on loopback (421 otherwise: defe
 rebinding), an ``Origin`` header must be on the allowlist (403), CORS preflight is answered
 only for allowed origins, every request but ``GET /api/v1/health`` needs the bearer token
 (401), and request bodies must be JSON (415), no larger than the limit (413, counted while
-reading, chunked bodies included) and well-formed (422). Errors use OpenAI's error shape.
+reading, chunked bodies included) and well-formed, nested at most ``MAX_JSON_DEPTH`` deep
+(422). Request heads are capped while they arrive (:mod:`assistant.server.http_limits`).
+Errors use OpenAI's error shape.
 """
 
 from __future__ import annotations
@@ -170,9 +172,13 @@ class SecurityMiddleware:
         return body
 
 
+MAX_JSON_DEPTH = 64  # nesting of objects and arrays in a request body
+
+
 def _json_problem(body: bytes) -> str | None:
     if not body.strip():
         return "the request body is empty; send a JSON object"
+    too_deep = f"the request body is nested more than {MAX_JSON_DEPTH} levels deep"
     try:
         value = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
@@ -180,9 +186,26 @@ def _json_problem(body: bytes) -> str | None:
     except json.JSONDecodeError as exc:
         return (f"the request body is not valid JSON: {exc.msg} "
                 f"(line {exc.lineno} column {exc.colno})")
+    except RecursionError:
+        return too_deep
     if not isinstance(value, dict):
         return "the request body must be a JSON object"
+    if _depth_over(value, MAX_JSON_DEPTH):
+        return too_deep
     return None
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """True when ``value`` nests objects/arrays deeper than ``limit`` (no recursion: a deep
+    value must not blow the stack here either)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -1,9 +1,9 @@
 """Session storage in SQLite (the only package that runs SQL).
 
 Exports :class:`Store`, :class:`Session`, :class:`Message`, :class:`ToolStep` and
-:func:`open_store`.
+:func:`open_store`, :func:`new_session_id`.
 """
 
-from assistant.store.db import Message, Session, Store, ToolStep, open_store
+from assistant.store.db import Message, Session, Store, ToolStep, new_session_id, open_store
 
-__all__ = ["Message", "Session", "Store", "ToolStep", "open_store"]
+__all__ = ["Message", "Session", "Store", "ToolStep", "new_session_id", "open_store"]

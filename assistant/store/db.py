@@ -22,6 +22,7 @@ from typing import Any
 from assistant.errors import SessionNotFoundError, StoreError
 from assistant.events import Source
 from assistant.store.migrations import MIGRATIONS
+from assistant.store.turn_lock import TurnLock, remove_lock
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -84,9 +85,40 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
             f"the session database {path} stayed locked by another process for "
             f"{BUSY_TIMEOUT_MS // 1000} s; try again"
         )
+    if "readonly" in text or "read-only" in text:
+        return StoreError(
+            f"the session database {path} is read-only (its folder cannot be written): "
+            "sessions can be listed and shown, not saved"
+        )
     if "not a database" in text or "malformed" in text:
         return StoreError(f"the session database {path} is damaged ({text}); move it aside")
     return StoreError(f"session database error in {path}: {text}")
+
+
+def _read_only_folder(path: Path) -> bool:
+    """True when the database exists in a folder this process cannot write (a read-only
+    mount, a locked-down data folder): then it is opened for reading only."""
+    import os
+
+    return path.exists() and not os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """Read-only access to the database: ``mode=ro`` (works when the WAL files exist), else
+    ``immutable=1`` (nothing else can be writing to a read-only folder)."""
+    last: sqlite3.Error | None = None
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        conn = None
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True,
+                                   check_same_thread=False)
+            conn.execute("SELECT COUNT(*) FROM sessions").fetchone()
+            return conn
+        except sqlite3.Error as exc:
+            last = exc
+            if conn is not None:
+                conn.close()
+    raise _translate(last, path) if last is not None else StoreError(str(path))
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -104,12 +136,21 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.02)
 
 
+def new_session_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
 class Store:
     """Sessions and messages. Every method is one short transaction."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
+        self.read_only = False
+        if _read_only_folder(path):
+            self.conn = _open_read_only(path)
+            self.read_only = True
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
@@ -183,9 +224,13 @@ class Store:
 
     # -- sessions -------------------------------------------------------------------------
 
-    def create_session(self, title: str = "New chat", model: str | None = None) -> Session:
+    def create_session(
+        self, title: str = "New chat", model: str | None = None, session_id: str | None = None
+    ) -> Session:
+        """A new session; ``session_id`` (from :func:`new_session_id`) when the id had to be
+        known before the session is created (the API answers with it while queued)."""
         now = _now()
-        session = Session(uuid.uuid4().hex[:12], title, model, now, now)
+        session = Session(session_id or new_session_id(), title, model, now, now)
         with self._tx(write=True) as db:
             db.execute(
                 "INSERT INTO sessions (id, title, model, created_at, updated_at)"
@@ -257,7 +302,13 @@ class Store:
             db.execute("DELETE FROM message_sources WHERE session_id = ?", (full,))
             db.execute("DELETE FROM messages WHERE session_id = ?", (full,))
             db.execute("DELETE FROM sessions WHERE id = ?", (full,))
+        remove_lock(self.path, full)
         return full
+
+    def turn_lock(self, session_id: str) -> TurnLock:
+        """Hold the session for one turn (across processes); SessionBusyError when another
+        turn holds it. See :mod:`assistant.store.turn_lock`."""
+        return TurnLock(self.path, session_id)
 
     # -- messages -------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Confined to ``ctx.project_root``: the path is resolved (symlinks followed) and must stay inside
 the resolved root; ``..`` escapes, absolute paths elsewhere, secret files (``.env``, keys,
-credentials: ``indexer.secret_files``), anything under ``.git/``, special files and binary
+credentials, ``.git/`` at any depth: ``indexer.secret_files``, checked on the name given and
+on the resolved target, again on the opened file), special files and binary
 files are refused. At most ``[tools] read_max_lines`` lines per call.
 """
 
@@ -16,7 +17,8 @@ from pydantic import BaseModel, Field
 
 from assistant.errors import ToolError
 from assistant.tools.base import Risk, Tool, ToolContext, ToolOutput
-from indexer.secret_files import is_secret_path
+from indexer.safe_open import NotRegularFileError, SecretFileError, open_regular
+from indexer.secret_files import secret_reason
 
 _SNIFF_BYTES = 8192
 
@@ -35,10 +37,9 @@ def resolve_in_project(root: Path, path: str) -> tuple[Path, str]:
     if real != root_real and root_real not in real.parents:
         raise ToolError(f"refused {given}: it is outside the project ({root_real.name})")
     rel = real.relative_to(root_real).as_posix() if real != root_real else "."
-    if is_secret_path(given) or is_secret_path(rel) or is_secret_path(real):
-        raise ToolError(f"refused {given}: it holds secrets (keys, credentials or .env)")
-    if rel == ".git" or rel.startswith(".git/"):
-        raise ToolError(f"refused {given}: files under .git are not read")
+    reason = secret_reason(given, root) or secret_reason(rel, root_real)
+    if reason is not None:
+        raise ToolError(f"refused {given}: {reason}")
     try:
         mode = real.stat().st_mode
     except FileNotFoundError:
@@ -58,7 +59,7 @@ def read_lines(
     """The lines ``start_line``..``end_line`` (1-based, inclusive, at most ``max_lines``)."""
     real, rel = resolve_in_project(root, path)
     try:
-        with real.open("rb") as handle:
+        with open_regular(real, os.path.realpath(root)) as handle:  # re-checked on the open file
             head = handle.read(_SNIFF_BYTES)
             if b"\0" in head:
                 raise ToolError(f"{rel} is a binary file; read_file shows text only")
@@ -70,6 +71,10 @@ def read_lines(
             for total, raw in enumerate(handle, 1):  # noqa: B007 - total is the line count
                 if start_line <= total <= capped_end:
                     lines.append(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+    except SecretFileError:
+        raise ToolError(f"refused {rel}: it holds secrets (keys, credentials or .env)") from None
+    except NotRegularFileError:
+        raise ToolError(f"refused {rel}: not a regular file") from None
     except OSError as exc:
         raise ToolError(f"cannot read {rel}: {exc.strerror}") from None
     if total == 0:

@@ -104,4 +104,13 @@ def test_crlf_and_minified_lines() -> None:
     assert (chunk.start_line, chunk.end_line) == (1, 2) and "\r" not in chunk.text
     minified = "var a=1;" * 5000
     chunks = chunk_file("x.txt", minified)
-    assert len(chunks) == 1 and len(chunks[0].text) < 5000
+    assert all(len(c.text) < 5000 and (c.start_line, c.end_line) == (1, 1) for c in chunks)
+    # every byte of the long line is in some chunk (it used to keep only the first 4,000)
+    assert "".join(c.text.split("\n", 1)[1] for c in chunks) == minified
+
+
+def test_the_tail_of_a_long_single_line_text_is_in_a_chunk() -> None:
+    text = "word " * 3000 + "zyxunique\n"
+    chunks = chunk_file("notes.txt", text)
+    assert len(chunks) > 1 and "zyxunique" in chunks[-1].text
+    assert all(not c.text.split("\n", 1)[1].startswith("ord") for c in chunks)  # cut at spaces

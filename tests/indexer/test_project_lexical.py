@@ -101,10 +101,10 @@ def test_file_vanishing_between_scan_and_read(
 
     real = project_module.read_source
 
-    def vanishing(path: Path, limit: int) -> str | None:
+    def vanishing(path: Path, limit: int, root: Path | None = None) -> str | None:
         if path.name == "db.py":
             path.unlink()
-        return real(path, limit)
+        return real(path, limit, root)
 
     monkeypatch.setattr(project_module, "read_source", vanishing)
     project = open_index(tree)

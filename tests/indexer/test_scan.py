@@ -124,8 +124,16 @@ def test_permission_denied_at_the_os_boundary(
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
+    real_os_open = os.open
+
+    def guarded_os_open(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if str(path) == str(private):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_os_open(path, *args, **kwargs)
+
     monkeypatch.setattr(scan.os, "scandir", scandir)
     monkeypatch.setattr(builtins, "open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_os_open)  # read_source opens non-blocking
     scanner = Scanner(tree, 10**6)
     found = [f.rel for f in scanner.walk()]
     assert found == ["ok.py", "private.py"] and scanner.skipped == {"unreadable": 1}

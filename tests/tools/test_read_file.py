@@ -4,6 +4,7 @@ binaries, line ranges and the line cap; on real files in a temp project."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,71 @@ def test_as_a_tool(project: Path, settings: Settings) -> None:
     assert not backwards.ok and "end_line" in backwards.content
     wrong_type = registry.run(ToolCall("c", "read_file", {"path": "a", "start_line": "x"}), ctx)
     assert not wrong_type.ok and wrong_type.content.startswith("invalid arguments for read_file")
+
+
+@pytest.mark.parametrize(
+    "name", [".envrc", "credentials.json", "service-account.json", "terraform.tfstate",
+             "prod.tfvars", ".pgpass", "keystore.p12"],
+)
+def test_newly_listed_secret_files_are_refused(project: Path, name: str) -> None:
+    (project / name).write_text("TOKEN=1\n")
+    with pytest.raises(ToolError, match="holds secrets"):
+        read(project, name)
+
+
+def test_a_nested_repository_and_a_linked_git_folder_are_refused(project: Path) -> None:
+    (project / "sub" / ".git").mkdir(parents=True)
+    (project / "sub" / ".git" / "config").write_text("[remote]\n")
+    (project / "meta").symlink_to(".git")
+    for path in ("sub/.git/config", "meta/config"):
+        with pytest.raises(ToolError, match="under .git"):
+            read(project, path)
+
+
+def test_a_file_swapped_for_a_secret_link_after_the_check(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.tools.read_file as module
+
+    real_resolve = module.resolve_in_project
+
+    def resolve_then_swap(root: Path, path: str) -> tuple[Path, str]:
+        found = real_resolve(root, path)
+        (project / "README.md").unlink()
+        (project / "README.md").symlink_to(".env")
+        return found
+
+    monkeypatch.setattr(module, "resolve_in_project", resolve_then_swap)
+    with pytest.raises(ToolError, match="holds secrets"):
+        read(project, "README.md")
+
+
+def test_a_file_swapped_for_a_fifo_after_the_check_does_not_hang(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.tools.read_file as module
+
+    real_resolve = module.resolve_in_project
+
+    def resolve_then_swap(root: Path, path: str) -> tuple[Path, str]:
+        found = real_resolve(root, path)
+        (project / "README.md").unlink()
+        os.mkfifo(project / "README.md")
+        return found
+
+    monkeypatch.setattr(module, "resolve_in_project", resolve_then_swap)
+    outcome: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            read(project, "README.md")
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(10)
+    if thread.is_alive():  # the old open() blocks for a writer: give it one, then fail
+        os.close(os.open(project / "README.md", os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("read_file hung on a FIFO")
+    assert isinstance(outcome[0], ToolError) and "not a regular file" in str(outcome[0])
