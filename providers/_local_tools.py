@@ -282,13 +282,14 @@ def _hex(text: str) -> int | None:
 
 # -- native templates ----------------------------------------------------------------------
 
-_USES_TOOLS = re.compile(r"\btools\b")
 OPEN, CLOSE = "<tool_call>", "</tool_call>"
 
 
 def template_uses_tools(template: str) -> bool:
     """True when a chat template renders a ``tools`` variable (native tool support)."""
-    return bool(_USES_TOOLS.search(template))
+    from providers.tool_capability import template_renders_tools
+
+    return template_renders_tools(template)
 
 
 def native_tools(tools: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:

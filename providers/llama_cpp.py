@@ -177,6 +177,16 @@ class LlamaCppProvider:
     # -- prompts --------------------------------------------------------------------------
 
     @property
+    def calls_tools_reliably(self) -> bool:
+        """Whether ``[tools] offer = "auto"`` offers this model tools: its template renders
+        them, or it is of a capable family (see :mod:`providers.tool_capability`)."""
+        from providers.tool_capability import calls_tools_reliably
+
+        general = str((getattr(self._llm, "metadata", None) or {}).get("general.name", ""))
+        template = self._template if self._template != chat_template.CHATML else ""
+        return calls_tools_reliably(template, self.name, general)
+
+    @property
     def tool_mode(self) -> str:
         """How tools reach this model: ``"native"`` (its template) or ``"grammar"``."""
         return "native" if self.native_tools else "grammar"
