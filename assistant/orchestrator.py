@@ -338,6 +338,8 @@ class Orchestrator:
             model=provider.name,
             provider=_provider_of(provider),
             sources=fitted.sources,
+            left_out=retrieved.left_out if retrieved is not None else 0,
+            tools_off=self._tools_off() if use_tools else None,
         )
         yield context
         options = GenerationOptions(

@@ -29,6 +29,12 @@ def call_line(name: str, arguments: dict[str, Any]) -> str:
     return f"{name}({', '.join(parts)})"
 
 
+def full_call(name: str, arguments: dict[str, Any]) -> str:
+    """The call with every argument in full (what a user approves: the whole URL)."""
+    args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items())
+    return f"{name}({args})"
+
+
 def fold(text: str, lines: int = FOLD_LINES) -> str:
     """The first ``lines`` lines of ``text`` (each cut to a screen width), and a count of
     the rest."""

@@ -20,6 +20,7 @@ from assistant.orchestrator import title_for
 from assistant.render import session_dict
 from assistant.server.app import context_of, error_response
 from assistant.server.turns import turn_batches, turn_events
+from assistant.tools.consent import web_approver
 
 router = APIRouter(prefix="/api/v1")
 
@@ -98,6 +99,10 @@ class MessageRequest(BaseModel):
                               "alias: fireside, local, default) when given.")
 
 
+API_REFUSAL = "nobody can approve tool calls in an API turn"
+API_HINT = "start the server with --allow-web, or set [server] allow_web_tools, to allow them"
+
+
 def sse_event(event: Event) -> str:
     data = to_dict(event)
     return f"event: {data['type']}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
@@ -131,7 +136,9 @@ async def post_message(
 
     def run(cancel: threading.Event) -> Iterator[Event]:
         return ctx.orchestrator.run_turn(
-            body.content, session_id=full_id, context=body.context, cancel=cancel
+            body.content, session_id=full_id, context=body.context, cancel=cancel,
+            approve=web_approver(ctx.settings.server.allow_web_tools, API_REFUSAL,
+                                 API_HINT),
         )
 
     cancel = threading.Event()

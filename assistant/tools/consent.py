@@ -69,15 +69,19 @@ def as_approval(answer: object) -> Approval:
     return Approval.ONCE if answer is True else Approval.DENY
 
 
-def web_approver(allow_network: bool, refusal: str) -> Approver:
+def web_approver(allow_network: bool, nobody: str, hint: str = "") -> Approver:
     """For front ends that cannot ask (``fireside chat`` without a terminal, the API):
     network tools run when the user allowed them up front (``--allow-web``, the server's
-    allow setting), everything else that asks is refused with ``refusal`` (a hint on how
-    to allow it; the tool's name is put before it)."""
+    allow setting); every call that asks is refused otherwise, with a message built from
+    ``nobody`` (why no one can approve here) and, for network tools, ``hint`` (how to allow
+    them)."""
 
     def approve(tool: Tool, _arguments: dict[str, Any]) -> Approval:
         if allow_network and tool.risk is Risk.NETWORK:
             return Approval.ONCE
-        raise ToolDeniedError(f"{tool.name} was not run: {refusal}")
+        message = f"{tool.name} needs the user's approval and {nobody}; it was not run"
+        if hint and tool.risk is Risk.NETWORK:
+            message += f" ({hint})"
+        raise ToolDeniedError(message)
 
     return approve

@@ -125,13 +125,13 @@ def test_config_deny_refuses_even_with_approval() -> None:
 
 def test_an_approver_refusal_message_reaches_the_model() -> None:
     reg, ran = registry()
-    approve = web_approver(False, "no terminal to ask on (pass --allow-web)")
+    approve = web_approver(False, "there is no terminal", "pass --allow-web")
     event = reg.run(call(), ctx(reg), approve=approve)
     assert not event.ok and "--allow-web" in event.content and ran == []
 
 
 def test_web_approver_allows_network_tools_only() -> None:
-    approve = web_approver(True, "nope")
+    approve = web_approver(True, "nobody is here")
     ran: list[str] = []
     assert approve(make("net", Risk.NETWORK, ran), {}) is Approval.ONCE
     for risk in (Risk.WRITE, Risk.EXECUTE, Risk.UNKNOWN):

@@ -214,7 +214,8 @@ def test_web_search_tool(settings: Settings, store: Store) -> None:
     registry = Registry(settings)
     registry.register(TOOL)
     ctx = ToolContext(settings=settings, store=store)
-    event = registry.run(ToolCall("c1", "web_search", {"query": "python", "max_results": 1}), ctx)
+    event = registry.run(ToolCall("c1", "web_search", {"query": "python", "max_results": 1}), ctx,
+                         approve=lambda _t, _a: True)
     assert event.ok and "python.org" in event.content
     assert FakeDDGS.calls[-1]["max_results"] == 1
     FakeDDGS.outcomes = [DDGSException("error sending request: dns error")]
