@@ -87,7 +87,8 @@ def test_the_chunk_count_and_token_budget_are_kept(settings: Settings, store: St
     provider = ScriptedProvider()
     big = [hit(f"src/m{i}.py", 1, 30, f"name{i}", 1 - i / 10) for i in range(6)]
     orchestrator = build(settings, store, provider, StaticIndex(big), context_chunks=2)
-    context = next(e for e in orchestrator.run_turn("where is name0 defined?") if isinstance(e, ContextEvent))
+    events = list(orchestrator.run_turn("where is name0 defined?"))
+    context = next(e for e in events if isinstance(e, ContextEvent))
     assert len(context.sources) == 2
 
     provider = ScriptedProvider()
