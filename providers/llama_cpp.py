@@ -274,6 +274,8 @@ class LlamaCppProvider:
         with self._lock:
             llm = self._llm
             tools = options.tools
+            if tools and not self.native_tools and not local_tools.asks_for_tool(messages):
+                tools = ()  # a greeting or general question: answered without tools
             tokens = self._tokens(messages, tools)
             n_ctx = int(llm.n_ctx())
             room = n_ctx - len(tokens)
