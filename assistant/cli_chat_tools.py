@@ -9,7 +9,14 @@ from typing import Any
 import typer
 
 from assistant.events import ToolCallEvent, ToolResultEvent
-from assistant.tool_render import call_line, event_step, fold, full_call, result_summary
+from assistant.tool_render import (
+    call_line,
+    event_step,
+    failure_line,
+    fold,
+    full_call,
+    result_summary,
+)
 
 
 class ToolPrinter:
@@ -40,7 +47,9 @@ class ToolPrinter:
         if isinstance(event, ToolResultEvent):
             call = self._calls.pop(event.call_id, None)
             self.steps.append(event_step(call, event))
-            if not self.quiet:
+            if not self.quiet and not event.ok:
+                typer.echo(f"  ✗ {failure_line(event.name, event.content)}", err=True)
+            elif not self.quiet:
                 summary = result_summary(event.ok, event.duration_ms, event.truncated)
                 mark = "✓" if event.ok else "✗"
                 typer.echo(f"  {mark} {summary}", err=True)

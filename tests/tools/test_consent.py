@@ -145,3 +145,12 @@ def test_answers_as_approvals() -> None:
     assert as_approval(None) is Approval.DENY
     assert as_approval("session") is Approval.SESSION
     assert as_approval("whatever") is Approval.DENY
+
+
+def test_a_failed_call_reads_as_one_line() -> None:
+    from assistant.tool_render import failure_line
+
+    assert failure_line("read_file", "no file docs/setup.md in the project") == (
+        "read_file: no file docs/setup.md in the project")
+    assert failure_line("fetch_url", "fetch_url needs the user's approval\nmore") == (
+        "fetch_url: needs the user's approval")

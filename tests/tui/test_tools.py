@@ -215,6 +215,7 @@ async def test_a_network_call_the_model_starts_asks_with_the_whole_url(
         await wait_for(pilot, lambda: answered(pilot), "the answer after the refusal")
         first = tool_views(pilot)[0]
         assert first.state == "failed" and "declined" in (first.result or "")
+        assert str(first.title).startswith("✗ fetch_url: the user declined")  # one line
         assert last_answer(pilot).text == "I could not fetch it."  # the turn went on
         # Allow for this session: asked once, then not again in this chat.
         await send(pilot, "again")
