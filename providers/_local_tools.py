@@ -95,6 +95,15 @@ def asks_for_tool(messages: list[ChatMessage]) -> bool:
     return False
 
 
+# When to call Fireside's own tools, in words (no values a model could copy).
+WHEN: dict[str, str] = {
+    "read_file": " Call it when the user names a file to read, open or show.",
+    "code_search": " Call it when the user asks where something is in the code.",
+    "web_search": " Call it when the user asks to search the web, online or the internet.",
+    "fetch_url": " Call it when the user gives a URL (http or https) to open or fetch.",
+}
+
+
 def describe_tools(tools: tuple[ToolSpec, ...]) -> str:
     """The system prompt section: each tool with the first sentence of its description and
     its argument names, then the reply format. No example values: small models copy them
@@ -103,7 +112,8 @@ def describe_tools(tools: tuple[ToolSpec, ...]) -> str:
     lines = ["Tools:"]
     for tool in tools:
         first = tool.description.split(". ")[0].rstrip(".")
-        lines.append(f"- {tool.name}: {first}. Arguments: {_argument_names(tool)}.")
+        when = WHEN.get(tool.name, "")
+        lines.append(f"- {tool.name}: {first}.{when} Arguments: {_argument_names(tool)}.")
     lines.append(
         "Reply with JSON only. Most messages need no tool: greetings, general questions and "
         'explanations get a JSON object whose "answer" key holds your reply. Only when the '
@@ -121,11 +131,14 @@ def _argument_names(tool: ToolSpec) -> str:
     return ", ".join(names) or "none"
 
 
-def tool_result_text(message: ChatMessage) -> str:
-    """A tool result as the user message a plain chat template shows the model."""
+def tool_result_text(message: ChatMessage, detail: bool = True) -> str:
+    """A tool result as the user message a plain chat template shows the model. A failure
+    gives its reason only while the model may fix the call (``detail``): a final answer
+    should not repeat refusal messages."""
     name = message.get("name") or "tool"
     if message.get("is_error"):
-        return (f"The tool {name} could not be used ({message['content']}).\n"
+        why = f" ({message['content']})" if detail else ""
+        return (f"The tool {name} could not be used{why}.\n"
                 "Answer the user without it, in plain words.")
     return (f"The tool {name} returned:\n{message['content']}\n"
             "Now answer the user with this result.")
@@ -165,7 +178,7 @@ def json_chat(messages: list[ChatMessage], tools: tuple[ToolSpec, ...]) -> list[
             else:
                 out.append({"role": "assistant", "content": content})
             continue
-        text = tool_result_text(m) if role == "tool" else m["content"]
+        text = tool_result_text(m, bool(tools)) if role == "tool" else m["content"]
         if out and out[-1]["role"] == "user":
             out[-1] = {"role": "user", "content": out[-1]["content"] + "\n\n" + text}
         else:

@@ -42,9 +42,8 @@ class SourcesBlock(OutputBlock):
         lines = [
             s.citation + (f"  ({s.symbol})" if s.symbol else "") for s in sources
         ]
-        if left_out:
-            lines.append(f"{left_out} more chunk(s) from the index were left out: the "
-                         "question does not seem to need them.")
+        if not lines:  # all left out (the title says how many)
+            lines.append("The question does not seem to need code from the index.")
         super().__init__(sources_title(len(sources), left_out), "\n".join(lines),
                          collapsed=True)
         self.sources = tuple(sources)
