@@ -11,7 +11,8 @@ server allowed by allow_private_hosts, web_search offered but never run), one re
   right_args_rate tool prompts answered by the expected tool with the expected arguments
   no_tool_ok_rate prompts needing no tool answered without one
 for the grammar path as shipped (llama.cpp JSON-schema grammar; a message that asks for no
-file, code or web gets no tools), the grammar path with every prompt offered the tools
+file, code or web gets no tools, others only the tools their words point to), the grammar
+path with every prompt offered every tool
 (``grammar_no_gate``: the prompt alone) and unconstrained (the same prompt, the
 reply parsed as JSON afterwards). Then full turns through the orchestrator: steps per turn,
 median seconds per step (generating the call + running the tool), and generation tokens/s
@@ -252,11 +253,11 @@ def main() -> None:
     scores: dict[str, Any] = {}
     from providers import _local_tools
 
-    gate = _local_tools.asks_for_tool
+    gate = _local_tools.tools_for
     for mode in ("grammar", "grammar_no_gate", "free"):
         # grammar_no_gate: every prompt gets the tools (the prompt alone must keep a greeting
         # from becoming a call); grammar: as shipped, with the intent gate.
-        _local_tools.asks_for_tool = (lambda _m: True) if mode == "grammar_no_gate" else gate
+        _local_tools.tools_for = (lambda _m, t: t) if mode == "grammar_no_gate" else gate
         results = []
         for text, expected, want in prompts:
             prompt = text.replace("{url}", url)
@@ -268,7 +269,7 @@ def main() -> None:
                 reply["parsed"] = llama_cpp._bench_kind == "answer"  # type: ignore[attr-defined]
             results.append({**reply, "expected": expected, "args": wanted})
         scores[mode] = _score(results, registry)
-    _local_tools.asks_for_tool = gate
+    _local_tools.tools_for = gate
 
     # Full turns: steps, time per step, answers with and without tools.
     orch = Orchestrator(settings, open_store(), provider_factory=lambda _s: provider,

@@ -104,6 +104,35 @@ WHEN: dict[str, str] = {
 }
 
 
+_POINTS_TO: dict[str, re.Pattern[str]] = {
+    "fetch_url": re.compile(r"https?://|www\.", re.IGNORECASE),
+    "web_search": re.compile(r"\b(web|online|internet|google|look\s+up|lookup|news)\b",
+                             re.IGNORECASE),
+    "read_file": re.compile(
+        r"[A-Za-z_][\w-]*\.[A-Za-z]\w{0,4}\b|\w/\w|\b(file|contents?)\b", re.IGNORECASE),
+    "code_search": re.compile(
+        r"\b(code|codebase|code\s+base|defined|definition|function|method|class|module|"
+        r"where)\b", re.IGNORECASE),
+}
+
+
+def tools_for(messages: list[ChatMessage], tools: tuple[ToolSpec, ...]) -> tuple[ToolSpec, ...]:
+    """The tools a small model on the grammar path is offered for this message: none for a
+    greeting or general question (:func:`asks_for_tool`); else the built-in tools its words
+    point to (a URL: fetch_url; "web": web_search; a file name: read_file; "code", "where",
+    "function": code_search) plus any other tool; all of them when no word points to one.
+    Fewer choices, fewer wrong calls (``bench/tool_calls.py``)."""
+    if not asks_for_tool(messages):
+        return ()
+    text = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    rest = re.sub(r"https?://\S+|www\.\S+", " ", text)  # a URL's parts are no file name
+    pointed = {name for name, pattern in _POINTS_TO.items()
+               if pattern.search(text if name == "fetch_url" else rest)}
+    if not pointed & {t.name for t in tools}:
+        return tools
+    return tuple(t for t in tools if t.name in pointed or t.name not in _POINTS_TO)
+
+
 def describe_tools(tools: tuple[ToolSpec, ...]) -> str:
     """The system prompt section: each tool with the first sentence of its description and
     its argument names, then the reply format. No example values: small models copy them

@@ -274,8 +274,9 @@ class LlamaCppProvider:
         with self._lock:
             llm = self._llm
             tools = options.tools
-            if tools and not self.native_tools and not local_tools.asks_for_tool(messages):
-                tools = ()  # a greeting or general question: answered without tools
+            if tools and not self.native_tools:
+                # A greeting or general question gets no tools; others, those it points to.
+                tools = local_tools.tools_for(messages, tools)
             tokens = self._tokens(messages, tools)
             n_ctx = int(llm.n_ctx())
             room = n_ctx - len(tokens)

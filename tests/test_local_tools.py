@@ -239,3 +239,26 @@ def test_a_copied_placeholder_dot_is_not_shown(raw: str, shown: str) -> None:
     streamed = "".join(decoder.feed(ch) for ch in raw)
     assert decoder.finish() is None
     assert streamed == shown
+
+
+def _spec(name: str) -> ToolSpec:
+    return ToolSpec(name, f"{name}.", {"type": "object", "properties": {}})
+
+
+ALL = tuple(_spec(n) for n in ("web_search", "fetch_url", "code_search", "read_file", "shout"))
+
+
+@pytest.mark.parametrize(("text", "offered"), [
+    ("hello", []),
+    ("What is 2+2?", []),
+    ("Fetch https://example.org/x", ["fetch_url", "shout"]),
+    ("Search the web for httpx", ["web_search", "shout"]),
+    ("What is in notes.txt?", ["read_file", "shout"]),
+    ("Where is slugify defined in the code?", ["code_search", "shout"]),
+    ("Search for the thing", ["web_search", "fetch_url", "code_search", "read_file", "shout"]),
+])
+def test_a_small_model_is_offered_the_tools_its_message_points_to(
+    text: str, offered: list[str]
+) -> None:
+    got = lt.tools_for([{"role": "user", "content": text}], ALL)
+    assert [t.name for t in got] == offered
