@@ -184,7 +184,7 @@ def test_fireside_chat_without_a_terminal_refuses_a_fetch(
         result = CliRunner().invoke(app, ["chat", "Say hi."])
     assert result.exit_code == 0, result.output
     assert wire.attempts == []
-    assert "fetch_url needs the user's approval" in result.stderr
+    assert "✗ fetch_url: needs the user's approval" in result.stderr
     assert "--allow-web" in result.stderr
     assert result.stdout.strip() == "Hello!"
 
