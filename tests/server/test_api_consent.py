@@ -33,3 +33,23 @@ def test_a_fetch_the_model_asks_for_is_refused_in_an_api_turn(
         background.stop()
         live.store.close()
         mp.undo()
+
+
+def test_with_the_allow_setting_the_fetch_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``[server] allow_web_tools`` (``serve --allow-web``): the call runs — here it reaches
+    the tripwire at its first name lookup, which proves it was let through."""
+    provider = ToolScriptedProvider(
+        [call("fetch_url", url="https://example.org/page")], ["Done."])
+    background, live, mp = start_server(tmp_path / "home", provider, allow_web_tools=True)
+    try:
+        with tripwire(monkeypatch) as wire, live.client() as http:
+            response = http.post("/api/v1/sessions/new/messages",
+                                 json={"content": "fetch it", "stream": False})
+        assert response.status_code == 200
+        assert wire.attempts and "example.org" in wire.attempts[0]
+    finally:
+        background.stop()
+        live.store.close()
+        mp.undo()
