@@ -90,9 +90,10 @@ class ToolLoop:
         cancel: threading.Event,
         approve: Approver | None,
         count_tokens: Any = None,
+        session_id: str | None = None,
     ) -> ToolLoop:
         ctx = ToolContext(settings=settings, store=store, project_root=project_root,
-                          cancel=cancel, count_tokens=count_tokens)
+                          cancel=cancel, count_tokens=count_tokens, session_id=session_id)
         loop = cls(settings, registry, ctx, approve)
         loop.specs = registry.specs(ctx)
         return loop

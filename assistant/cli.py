@@ -117,6 +117,14 @@ def chat(
             help="Do not let the model call tools (web search, fetch, code search, read file).",
         ),
     ] = False,
+    allow_web: Annotated[
+        bool,
+        typer.Option(
+            "--allow-web",
+            help="Let the model's web_search/fetch_url calls run without asking (they are "
+            "refused when there is no terminal to ask on).",
+        ),
+    ] = False,
 ) -> None:
     """Answer one question in the terminal, streaming the answer.
 
@@ -125,8 +133,9 @@ def chat(
     the prompt too, and the answer cites them as path:lines (`--no-context`: none).
 
     The model may call tools; each call and a short result are shown on stderr (all of it
-    in `--json` as tool_steps). Tools set to "ask" are asked about on a terminal and refused
-    otherwise; `--no-tools` offers none.
+    in `--json` as tool_steps). A call that reaches the network (or is set to "ask") is asked
+    about on a terminal (y/N) and refused otherwise, unless `--allow-web` allows web tools;
+    `--no-tools` offers none. Small local models get no tools ([tools] offer).
     """
     from assistant.config import load_settings
     from assistant.orchestrator import Orchestrator
@@ -171,7 +180,8 @@ def chat(
         if project.note and not as_json:
             typer.echo(project.note, err=True)
     try:
-        code = _stream_turn(orchestrator, prompt, session, piped, as_json, not no_tools)
+        code = _stream_turn(orchestrator, prompt, session, piped, as_json, not no_tools,
+                            allow_web)
     finally:
         if project is not None:
             project.close()
@@ -186,6 +196,7 @@ def _stream_turn(
     context: str | None,
     as_json: bool,
     tools: bool = True,
+    allow_web: bool = False,
 ) -> int:
     """Run the turn; Ctrl+C stops generation (the partial answer is saved). Returns exit code."""
     from assistant.cli_chat_tools import ToolPrinter, terminal_approver
@@ -206,7 +217,7 @@ def _stream_turn(
     try:
         for event in orchestrator.run_turn(
             prompt, session_id=session, context=context, cancel=cancel, tools=tools,
-            approve=terminal_approver(),
+            approve=terminal_approver(allow_web),
         ):
             if printer.handle(event):
                 continue
@@ -221,6 +232,9 @@ def _stream_turn(
                 if sources and sources != shown and not as_json:
                     cited = ", ".join(s.citation for s in sources)
                     typer.secho(f"context: {cited}", err=True, dim=True)
+                elif event.left_out and not sources and not shown and not as_json:
+                    typer.secho(f"context: no code ({event.left_out} chunk(s) found, not "
+                                "relevant to the question)", err=True, dim=True)
             elif event.type == "error":
                 errors.append(event.message)
             elif event.type == "message_done":

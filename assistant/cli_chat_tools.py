@@ -9,7 +9,14 @@ from typing import Any
 import typer
 
 from assistant.events import ToolCallEvent, ToolResultEvent
-from assistant.tool_render import call_line, event_step, fold, result_summary
+from assistant.tool_render import (
+    call_line,
+    event_step,
+    failure_line,
+    fold,
+    full_call,
+    result_summary,
+)
 
 
 class ToolPrinter:
@@ -40,7 +47,9 @@ class ToolPrinter:
         if isinstance(event, ToolResultEvent):
             call = self._calls.pop(event.call_id, None)
             self.steps.append(event_step(call, event))
-            if not self.quiet:
+            if not self.quiet and not event.ok:
+                typer.echo(f"  ✗ {failure_line(event.name, event.content)}", err=True)
+            elif not self.quiet:
                 summary = result_summary(event.ok, event.duration_ms, event.truncated)
                 mark = "✓" if event.ok else "✗"
                 typer.echo(f"  {mark} {summary}", err=True)
@@ -50,18 +59,32 @@ class ToolPrinter:
         return False
 
 
-def terminal_approver() -> Any:
-    """Asks y/N on the terminal before an "ask" tool runs; None when there is no terminal
-    (such tools are then refused with a message saying approval was not possible)."""
-    if sys.stdin is None or not sys.stdin.isatty() or not sys.stderr.isatty():
-        return None
+NO_TERMINAL = "fireside chat has no terminal to ask on"
+ALLOW_HINT = "pass --allow-web to let the model use web tools"
 
-    def approve(tool: Any, arguments: dict[str, Any]) -> bool:
+
+def terminal_approver(allow_web: bool = False) -> Any:
+    """Asks y/N on the terminal before a tool whose policy is "ask" runs, showing its full
+    arguments; ``allow_web`` lets network tools run without asking. Without a terminal such
+    calls are refused with a message that says how to allow them."""
+    from assistant.tools.base import Risk
+    from assistant.tools.consent import Approval, web_approver
+
+    if sys.stdin is None or not sys.stdin.isatty() or not sys.stderr.isatty():
+        return web_approver(allow_web, NO_TERMINAL, ALLOW_HINT)
+
+    def approve(tool: Any, arguments: dict[str, Any]) -> Approval:
+        if allow_web and tool.risk is Risk.NETWORK:
+            return Approval.ONCE
         sys.stdout.flush()
-        question = f"\nRun {call_line(tool.name, arguments)} ({tool.risk.value})?"
+        what = full_call(tool.name, arguments)
+        question = f"\nThe model wants to run {what} ({tool.risk.value})."
+        if tool.risk is Risk.NETWORK:
+            question += " This connects to the internet."
         try:
-            return bool(typer.confirm(question, default=False, err=True))
+            ok = typer.confirm(question + " Allow?", default=False, err=True)
         except (typer.Abort, EOFError):
-            return False
+            ok = False
+        return Approval.ONCE if ok else Approval.DENY
 
     return approve

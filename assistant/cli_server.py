@@ -31,6 +31,10 @@ def serve(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Path to a GGUF model file.")
     ] = None,
+    allow_web: Annotated[
+        bool, typer.Option("--allow-web", help="Let the model's web_search/fetch_url calls "
+                           "run in /api/v1 turns (refused by default: nobody can approve them).")
+    ] = False,
 ) -> None:
     """Serve the OpenAI-compatible API (/v1) and Fireside's API (/api/v1) on localhost.
 
@@ -46,6 +50,8 @@ def serve(
     sock = None
     try:
         settings = load_settings(model=model)
+        if allow_web:
+            settings.server.allow_web_tools = True
         host = host or settings.server.host
         port = settings.server.port if port is None else port
         warning = check_host(host, allow_remote)

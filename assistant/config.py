@@ -93,6 +93,11 @@ class ToolSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(default=True, description="Offer tools to the model in chat.")
+    offer: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="auto: offer tools to a local model only when it can call them "
+        "(its template renders tools, or a capable family); hosted models always get them.",
+    )
     permissions: dict[str, ToolPermission] = Field(
         default_factory=dict,
         description="Per-tool deny/ask/allow (tool name -> permission); tools that write or "
@@ -129,6 +134,11 @@ class ServerSettings(BaseModel):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     queue_size: int = Field(default=8, ge=1, description="Requests waiting for the model.")
     openapi: bool = Field(default=False, description="Serve /openapi.json and /docs.")
+    allow_web_tools: bool = Field(
+        default=False,
+        description="Let the model's web_search/fetch_url calls run in /api/v1 turns (nobody "
+        "can approve them there; off: they are refused).",
+    )
 
 
 class Settings(BaseSettings):

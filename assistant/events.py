@@ -67,6 +67,8 @@ class ContextEvent:
     model: str = ""  # who answers this turn: a local model's name or "provider/model"
     provider: str = "local"  # "local" or the hosted [providers.NAME] the turn is sent to
     sources: tuple[Source, ...] = ()  # code chunks retrieved from the index for this turn
+    left_out: int = 0  # chunks the index found but the relevance floor left out
+    tools_off: str | None = None  # why the model was offered no tools ([tools] offer)
     type: Literal["context"] = "context"
 
 

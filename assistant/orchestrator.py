@@ -37,6 +37,7 @@ from assistant.events import (
     Usage,
 )
 from assistant.store import Message, Store
+from assistant.tool_offer import OfferNotes, tools_off_reason
 from providers.base import (
     ChatMessage,
     Finish,
@@ -103,6 +104,7 @@ class Orchestrator:
         self._factory = provider_factory
         self._provider: Provider | None = None
         self._provider_lock = threading.Lock()
+        self._offer_notes = OfferNotes()  # "tools off: …" is said once
 
     # -- provider -------------------------------------------------------------------------
 
@@ -313,8 +315,11 @@ class Orchestrator:
         note = getattr(provider, "template_note", None)
         if note:
             yield StatusEvent(note)
-        loop = self._tool_loop(cancel, approve) if use_tools else None
+        loop = self._tool_loop(cancel, approve, session_id) if use_tools else None
         specs = loop.specs if loop is not None else ()
+        off = self._offer_notes.take(self._tools_off()) if use_tools else None
+        if off:
+            yield StatusEvent(off)
         retrieved = yield from self._retrieve(history, specs)
         try:
             fitted = self.fit_prompt(history, retrieved, tools=specs)
@@ -338,6 +343,8 @@ class Orchestrator:
             model=provider.name,
             provider=_provider_of(provider),
             sources=fitted.sources,
+            left_out=retrieved.left_out if retrieved is not None else 0,
+            tools_off=self._tools_off() if use_tools else None,
         )
         yield context
         options = GenerationOptions(
@@ -470,16 +477,21 @@ class Orchestrator:
             self._tools = default_registry(self.settings)
         return self._tools
 
+    def _tools_off(self) -> str | None:
+        """Why this turn's model is offered no tools (``[tools] offer``), or None."""
+        return tools_off_reason(self.settings, self.provider)
+
     def _tool_loop(
-        self, cancel: threading.Event, approve: Approver | None
+        self, cancel: threading.Event, approve: Approver | None, session_id: str | None = None
     ) -> ToolLoop | None:
-        """This turn's tool loop, or None when no tool is offered (tools off, none usable)."""
+        """This turn's tool loop, or None when no tool is offered (tools off, none usable,
+        or a model that cannot call them: ``[tools] offer``)."""
         registry = self.tools
-        if registry is None:
+        if registry is None or self._tools_off():
             return None
         loop = ToolLoop.start(
             self.settings, registry, store=self.store, project_root=self.project_root,
-            cancel=cancel, approve=approve,
+            cancel=cancel, approve=approve, session_id=session_id,
         )
         return loop if loop.specs else None
 

@@ -17,6 +17,9 @@ the room left once the system prompt, the question and the answer's reserve are 
 history fills the rest (oldest messages dropped first). Only when the question alone leaves
 too little room are chunks dropped too, lowest-ranked first (``Orchestrator.fit_prompt``), so
 the prompt never overflows the context.
+
+Relevance (see :mod:`assistant.relevance`): chunks the question does not call for (a
+greeting, ``What is 2+2?``) are left out, and :attr:`Retrieved.left_out` says how many.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.events import Source
+from assistant.relevance import relevant
 from indexer.secret_files import is_secret_path
 
 if TYPE_CHECKING:
@@ -75,6 +79,7 @@ class Retrieved:
 
     chunks: tuple[Chunk, ...] = ()
     tokens: int = 0  # estimated size of :attr:`block`
+    left_out: int = 0  # chunks found but left out by the relevance floor (see relevance.py)
 
     @property
     def sources(self) -> tuple[Source, ...]:
@@ -178,6 +183,9 @@ class Retriever:
         if budget <= 0 or wanted <= 0 or not query:
             return Retrieved()
         hits = self.index.search(query, k=wanted * OVERSAMPLE, mode=self.mode)
+        # The relevance floor: a greeting or a general question gets no code.
+        hits, left_out = relevant(query, hits)
+        left_out = min(left_out, wanted)
         # Each section is counted once (a tokenizer call through a chat template costs a
         # few ms); the whole block is counted at the end and trimmed if the parts' sum was
         # a little off.
@@ -204,7 +212,7 @@ class Retriever:
         while chosen and tokens > budget:
             chosen.pop()
             tokens = count(context_block(chosen)) if chosen else 0
-        return Retrieved(tuple(chosen), tokens)
+        return Retrieved(tuple(chosen), tokens, left_out)
 
 
 def _code_of(hit: Hit) -> str:

@@ -29,6 +29,22 @@ def call_line(name: str, arguments: dict[str, Any]) -> str:
     return f"{name}({', '.join(parts)})"
 
 
+def full_call(name: str, arguments: dict[str, Any]) -> str:
+    """The call with every argument in full (what a user approves: the whole URL)."""
+    args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items())
+    return f"{name}({args})"
+
+
+def failure_line(name: str, reason: str) -> str:
+    """A failed or refused call in one line: ``read_file: no file docs/setup.md in the
+    project`` (the reason's first line, its leading tool name not repeated)."""
+    first = (reason.strip().splitlines() or ["failed"])[0].strip()
+    if first.startswith(name + " "):
+        first = first[len(name) + 1 :]
+    line = f"{name}: {first}"
+    return line if len(line) <= LINE_CHARS else line[: LINE_CHARS - 1] + "…"
+
+
 def fold(text: str, lines: int = FOLD_LINES) -> str:
     """The first ``lines`` lines of ``text`` (each cut to a screen width), and a count of
     the rest."""

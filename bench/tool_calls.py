@@ -10,7 +10,10 @@ server allowed by allow_private_hosts, web_search offered but never run), one re
   valid_args_rate calls whose arguments pass the tool's schema
   right_args_rate tool prompts answered by the expected tool with the expected arguments
   no_tool_ok_rate prompts needing no tool answered without one
-for the grammar path (llama.cpp JSON-schema grammar) and unconstrained (the same prompt, the
+for the grammar path as shipped (llama.cpp JSON-schema grammar; a message that asks for no
+file, code or web gets no tools, others only the tools their words point to), the grammar
+path with every prompt offered every tool
+(``grammar_no_gate``: the prompt alone) and unconstrained (the same prompt, the
 reply parsed as JSON afterwards). Then full turns through the orchestrator: steps per turn,
 median seconds per step (generating the call + running the tool), and generation tokens/s
 with the tools' grammar vs without tools (prompt cached, so it is decode speed).
@@ -233,7 +236,8 @@ def main() -> None:
 
     settings = load_settings(
         temperature=0.0, seed=1, max_tokens=128,
-        tools={"allow_private_hosts": ["127.0.0.1"]},
+        tools={"allow_private_hosts": ["127.0.0.1"], "offer": "always",
+               "permissions": {"fetch_url": "allow"}},  # forced on; no one to ask here
     )
     indexed = _index(root, settings)
     registry, ctx = _registry(settings, root)
@@ -247,18 +251,25 @@ def main() -> None:
     offered = {s.name for s in specs}
     prompts = [p for p in PROMPTS if p[1] is None or p[1] in offered][: args.prompts]
     scores: dict[str, Any] = {}
-    for mode in ("grammar", "free"):
+    from providers import _local_tools
+
+    gate = _local_tools.tools_for
+    for mode in ("grammar", "grammar_no_gate", "free"):
+        # grammar_no_gate: every prompt gets the tools (the prompt alone must keep a greeting
+        # from becoming a call); grammar: as shipped, with the intent gate.
+        _local_tools.tools_for = (lambda _m, t: t) if mode == "grammar_no_gate" else gate
         results = []
         for text, expected, want in prompts:
             prompt = text.replace("{url}", url)
             wanted = {k: v.replace("{url}", url) if isinstance(v, str) else v
                       for k, v in want.items()}
             llama_cpp._bench_kind = None  # type: ignore[attr-defined]
-            reply = _one_reply(provider, specs, prompt, mode == "grammar", system)
+            reply = _one_reply(provider, specs, prompt, mode != "free", system)
             if mode == "free" and reply["call"] is None:
                 reply["parsed"] = llama_cpp._bench_kind == "answer"  # type: ignore[attr-defined]
             results.append({**reply, "expected": expected, "args": wanted})
         scores[mode] = _score(results, registry)
+    _local_tools.tools_for = gate
 
     # Full turns: steps, time per step, answers with and without tools.
     orch = Orchestrator(settings, open_store(), provider_factory=lambda _s: provider,
@@ -308,6 +319,7 @@ def main() -> None:
         "tools": sorted(offered),
         "code_index": indexed,
         "grammar": scores["grammar"],
+        "grammar_no_gate": scores["grammar_no_gate"],
         "unconstrained": scores["free"],
         "loop_turns": len(loop_prompts),
         "loop_answered": answered,

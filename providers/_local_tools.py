@@ -75,50 +75,100 @@ def grammar_for(tools: tuple[ToolSpec, ...]) -> Any:
         ) from None
 
 
-# Example arguments for Fireside's own tools: realistic values teach small models the format
-# better than placeholders, which they copy ("..."). Other tools get typed placeholders.
-EXAMPLE_ARGUMENTS: dict[str, dict[str, Any]] = {
-    "read_file": {"path": "docs/setup.md"},
-    "code_search": {"query": "parse_args"},
-    "web_search": {"query": "rust async tutorials"},
-    "fetch_url": {"url": "https://example.org/guide"},
+# Words and shapes that show a message asks for a tool (a file, the code, the web, a URL).
+# A message without any (a greeting, a general question) is answered without tools on the
+# grammar path: a small model offered tools calls them for "hello".
+_INTENT = re.compile(
+    r"\b(read|open|show|print|cat|contents?|file|files|code|codebase|source|search|find|grep|"
+    r"look\s+up|lookup|web|online|internet|google|fetch|download|url|link|page|website|site|"
+    r"docs?|documentation|defined|definition|function|method|class|module|project|repo)\b"
+    r"|https?://|www\.|[A-Za-z_][\w-]*\.[A-Za-z][\w]{0,4}\b|\w/\w",
+    re.IGNORECASE,
+)
+
+
+def asks_for_tool(messages: list[ChatMessage]) -> bool:
+    """Whether the latest user message could need a tool (see ``_INTENT``)."""
+    for message in reversed(messages):
+        if message["role"] == "user":
+            return bool(_INTENT.search(message["content"]))
+    return False
+
+
+# When to call Fireside's own tools, in words (no values a model could copy).
+WHEN: dict[str, str] = {
+    "read_file": " Call it when the user names a file to read, open or show.",
+    "code_search": " Call it when the user asks where something is in the code.",
+    "web_search": " Call it when the user asks to search the web, online or the internet.",
+    "fetch_url": " Call it when the user gives a URL (http or https) to open or fetch.",
 }
+
+
+_POINTS_TO: dict[str, re.Pattern[str]] = {
+    "fetch_url": re.compile(r"https?://|www\.", re.IGNORECASE),
+    "web_search": re.compile(r"\b(web|online|internet|google|look\s+up|lookup|news)\b",
+                             re.IGNORECASE),
+    "read_file": re.compile(
+        r"[A-Za-z_][\w-]*\.[A-Za-z]\w{0,4}\b|\w/\w|\b(file|contents?)\b", re.IGNORECASE),
+    "code_search": re.compile(
+        r"\b(code|codebase|code\s+base|defined|definition|function|method|class|module|"
+        r"where)\b", re.IGNORECASE),
+}
+
+
+def tools_for(messages: list[ChatMessage], tools: tuple[ToolSpec, ...]) -> tuple[ToolSpec, ...]:
+    """The tools a small model on the grammar path is offered for this message: none for a
+    greeting or general question (:func:`asks_for_tool`); else the built-in tools its words
+    point to (a URL: fetch_url; "web": web_search; a file name: read_file; "code", "where",
+    "function": code_search) plus any other tool; all of them when no word points to one.
+    Fewer choices, fewer wrong calls (``bench/tool_calls.py``)."""
+    if not asks_for_tool(messages):
+        return ()
+    text = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    rest = re.sub(r"https?://\S+|www\.\S+", " ", text)  # a URL's parts are no file name
+    pointed = {name for name, pattern in _POINTS_TO.items()
+               if pattern.search(text if name == "fetch_url" else rest)}
+    if not pointed & {t.name for t in tools}:
+        return tools
+    return tuple(t for t in tools if t.name in pointed or t.name not in _POINTS_TO)
 
 
 def describe_tools(tools: tuple[ToolSpec, ...]) -> str:
     """The system prompt section: each tool with the first sentence of its description and
-    an example call, then the reply format. Worded and ordered for small models (measured
-    with SmolLM2-135M by ``bench/tool_calls.py``: longer descriptions and placeholder
-    examples made it pick the wrong tool far more often)."""
+    its argument names, then the reply format. No example values: small models copy them
+    (SmolLM2-135M called read_file(path="docs/setup.md") for "hello"), and answering without
+    a tool is stated as the usual case (measured by ``bench/tool_calls.py``)."""
     lines = ["Tools:"]
     for tool in tools:
         first = tool.description.split(". ")[0].rstrip(".")
-        lines.append(f"- {tool.name}: {first}. Example: {_example_call(tool)}")
+        when = WHEN.get(tool.name, "")
+        lines.append(f"- {tool.name}: {first}.{when} Arguments: {_argument_names(tool)}.")
     lines.append(
-        "Reply with JSON only. Use a tool when the user asks about code, files or the web. "
-        'Otherwise reply {"answer": "..."}. When a tool result is in the chat, reply '
-        '{"answer": "..."} with what it says.'
+        "Reply with JSON only. Most messages need no tool: greetings, general questions and "
+        'explanations get a JSON object whose "answer" key holds your reply. Only when the '
+        "user asks to read a file, search the code, search the web or open a URL, reply "
+        'with a JSON object with "tool" (its name) and "arguments". When a tool result is '
+        'in the chat, put what it says in "answer".'
     )
     return "\n".join(lines)
 
 
-def _example_call(tool: ToolSpec) -> str:
-    arguments = EXAMPLE_ARGUMENTS.get(tool.name)
-    if arguments is None:
-        props = tool.parameters.get("properties") or {}
-        required = list(tool.parameters.get("required") or props)[:2]
-        samples = {"string": "...", "integer": 1, "number": 1, "boolean": True}
-        arguments = {name: samples.get((props.get(name) or {}).get("type"), "...")
-                     for name in required}
-    return json.dumps({"tool": tool.name, "arguments": arguments})
+def _argument_names(tool: ToolSpec) -> str:
+    props = tool.parameters.get("properties") or {}
+    required = set(tool.parameters.get("required") or ())
+    names = [name + ("" if name in required else " (optional)") for name in props]
+    return ", ".join(names) or "none"
 
 
-def tool_result_text(message: ChatMessage) -> str:
-    """A tool result as the user message a plain chat template shows the model."""
+def tool_result_text(message: ChatMessage, detail: bool = True) -> str:
+    """A tool result as the user message a plain chat template shows the model. A failure
+    gives its reason only while the model may fix the call (``detail``): a final answer
+    should not repeat refusal messages."""
     name = message.get("name") or "tool"
     if message.get("is_error"):
-        return (f"The tool {name} failed: {message['content']}\n"
-                "Fix the call, or answer the user.")
+        why = f" ({message['content']})" if detail else ""
+        return (f"The tool {name} could not be used{why}.\n"
+                "Answer the user without it, in plain words.")
     return (f"The tool {name} returned:\n{message['content']}\n"
             "Now answer the user with this result.")
 
@@ -142,12 +192,12 @@ def json_chat(messages: list[ChatMessage], tools: tuple[ToolSpec, ...]) -> list[
                 content = json.dumps({"tool": call.name, "arguments": call.arguments},
                                      ensure_ascii=False)
             elif calls:
-                # No tools offered now (the answer after the loop stopped): calls in words,
-                # so the model does not imitate a JSON call in its answer.
-                done = "; ".join(
-                    f"{c.name} with {json.dumps(c.arguments, ensure_ascii=False)}"
-                    for c in calls)
-                content = (m["content"] + "\n" if m["content"] else "") + f"(I used {done}.)"
+                # No tools offered now (the answer after the loop stopped): the calls are
+                # left out (their results follow as the user's text), so the answer has no
+                # call or JSON to imitate.
+                if not m["content"]:
+                    continue
+                content = m["content"]
             elif tools:
                 content = json.dumps({"answer": m["content"]}, ensure_ascii=False)
             else:
@@ -157,7 +207,7 @@ def json_chat(messages: list[ChatMessage], tools: tuple[ToolSpec, ...]) -> list[
             else:
                 out.append({"role": "assistant", "content": content})
             continue
-        text = tool_result_text(m) if role == "tool" else m["content"]
+        text = tool_result_text(m, bool(tools)) if role == "tool" else m["content"]
         if out and out[-1]["role"] == "user":
             out[-1] = {"role": "user", "content": out[-1]["content"] + "\n\n" + text}
         else:
@@ -187,6 +237,7 @@ class JsonReplyDecoder:
         self._pos = 0  # where the answer string's undecoded text starts in ``raw``
         self._closed = False
         self.text = ""
+        self._head = ""  # the answer's start, held while it is only dots (a copied "...")
 
     def feed(self, piece: str) -> str:
         self.raw += piece
@@ -199,6 +250,11 @@ class JsonReplyDecoder:
         if self.kind != "answer" or self._closed:
             return ""
         out = self._decode()
+        if not self.text:
+            self._head += out
+            out = _without_placeholder(self._head)
+            if out is None:
+                return ""
         self.text += out
         return out
 
@@ -260,7 +316,8 @@ class JsonReplyDecoder:
             ) from None
         if isinstance(data, dict) and isinstance(data.get("answer"), str):
             self.kind = "answer"
-            self.text = data["answer"]
+            self.text = _without_placeholder(data["answer"] + " ") or ""
+            self.text = self.text[:-1] if self.text.endswith(" ") else self.text
             return None
         if not isinstance(data, dict) or not isinstance(data.get("tool"), str):
             raise ProviderError("the model replied with JSON that is neither a call nor an answer")
@@ -274,6 +331,19 @@ class JsonReplyDecoder:
         return ToolCall(self.call_id, data["tool"], arguments)
 
 
+def _without_placeholder(head: str) -> str | None:
+    """An answer's start without dots copied from a ``"..."`` placeholder (``.2 + 2 = 4``,
+    ``...I can help``); None while it is still only dots and spaces. A dot before a letter
+    (``.NET``, ``.env``) is kept."""
+    body = head.lstrip(" .…")
+    if not body:
+        return None
+    start = head.lstrip(" ")
+    if start.startswith(".") and not start.startswith("..") and body[:1].isalpha():
+        return start
+    return body
+
+
 def _hex(text: str) -> int | None:
     if len(text) != 4 or not all(c in "0123456789abcdefABCDEF" for c in text):
         return None
@@ -282,13 +352,14 @@ def _hex(text: str) -> int | None:
 
 # -- native templates ----------------------------------------------------------------------
 
-_USES_TOOLS = re.compile(r"\btools\b")
 OPEN, CLOSE = "<tool_call>", "</tool_call>"
 
 
 def template_uses_tools(template: str) -> bool:
     """True when a chat template renders a ``tools`` variable (native tool support)."""
-    return bool(_USES_TOOLS.search(template))
+    from providers.tool_capability import template_renders_tools
+
+    return template_renders_tools(template)
 
 
 def native_tools(tools: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:

@@ -202,6 +202,16 @@ class LlamaCppProvider:
     # -- prompts --------------------------------------------------------------------------
 
     @property
+    def calls_tools_reliably(self) -> bool:
+        """Whether ``[tools] offer = "auto"`` offers this model tools: its template renders
+        them, or it is of a capable family (see :mod:`providers.tool_capability`)."""
+        from providers.tool_capability import calls_tools_reliably
+
+        general = str((getattr(self._llm, "metadata", None) or {}).get("general.name", ""))
+        template = self._template if self._template != chat_template.CHATML else ""
+        return calls_tools_reliably(template, self.name, general)
+
+    @property
     def tool_mode(self) -> str:
         """How tools reach this model: ``"native"`` (its template) or ``"grammar"``."""
         return "native" if self.native_tools else "grammar"
@@ -289,6 +299,9 @@ class LlamaCppProvider:
         with self._lock:
             llm = self._llm
             tools = options.tools
+            if tools and not self.native_tools:
+                # A greeting or general question gets no tools; others, those it points to.
+                tools = local_tools.tools_for(messages, tools)
             tokens = self._tokens(messages, tools)
             n_ctx = int(llm.n_ctx())
             room = n_ctx - len(tokens)

@@ -51,7 +51,7 @@ def test_the_model_calls_read_file_and_answers_from_the_result(
     llama: LlamaCppProvider, store: Store, project: Path
 ) -> None:
     assert llama.tool_mode == "grammar"
-    settings = load_settings(temperature=0.0, seed=7, max_tokens=96)
+    settings = load_settings(temperature=0.0, seed=7, max_tokens=96, tools={"offer": "always"})
     orch = Orchestrator(settings, store, provider_factory=lambda _s: llama,
                         tools=registry_for(settings), project_root=project)
     events = list(orch.run_turn("Read the file README.md"))
@@ -80,7 +80,7 @@ def test_a_question_about_the_code_gets_a_code_search_call_and_an_answer(
     from assistant.tools.code_search import TOOL as CODE_SEARCH
     from indexer.project import open_project
 
-    settings = load_settings(temperature=0.0, seed=7, max_tokens=96)
+    settings = load_settings(temperature=0.0, seed=7, max_tokens=96, tools={"offer": "always"})
     index = open_project(project, settings)  # a real (lexical) index of the project
     try:
         index.update(embed=False)
@@ -147,3 +147,32 @@ def test_the_next_turn_extends_the_previous_prompt(llama: LlamaCppProvider) -> N
     p1 = llama.format_prompt(first, tools)  # type: ignore[arg-type]
     p2 = llama.format_prompt(second, tools)  # type: ignore[arg-type]
     assert p2.startswith(p1)
+
+
+@pytest.mark.parametrize("prompt", ["hello", "Say hi.", "What is 2+2?"])
+def test_with_default_settings_a_greeting_gets_a_plain_answer_and_no_tool(
+    llama: LlamaCppProvider, store: Store, project: Path, prompt: str
+) -> None:
+    """[tools] offer = "auto": SmolLM2 cannot call tools reliably, so it is offered none."""
+    assert llama.calls_tools_reliably is False
+    settings = load_settings(temperature=0.0, seed=7, max_tokens=48)
+    orch = Orchestrator(settings, store, provider_factory=lambda _s: llama,
+                        tools=registry_for(settings), project_root=project)
+    events = list(orch.run_turn(prompt))
+    assert not any(isinstance(e, ToolCallEvent) for e in events)
+    done = next(e for e in events if isinstance(e, MessageDoneEvent))
+    assert done.status == "complete" and done.content.strip()
+    assert not done.content.lstrip().startswith((".", "{"))
+
+
+@pytest.mark.parametrize("prompt", ["hello", "Say hi.", "What is 2+2?", "Good morning!"])
+def test_forced_tools_leave_a_greeting_without_a_call(
+    llama: LlamaCppProvider, store: Store, project: Path, prompt: str
+) -> None:
+    settings = load_settings(temperature=0.0, seed=7, max_tokens=48, tools={"offer": "always"})
+    orch = Orchestrator(settings, store, provider_factory=lambda _s: llama,
+                        tools=registry_for(settings), project_root=project)
+    events = list(orch.run_turn(prompt))
+    assert not any(isinstance(e, ToolCallEvent) for e in events)
+    done = next(e for e in events if isinstance(e, MessageDoneEvent))
+    assert done.content.strip() and not done.content.lstrip().startswith((".", "{"))

@@ -78,7 +78,7 @@ def test_ask_tools_are_refused_without_a_terminal(
     model.script = [[call("scribble", text="x")], ["Could not."]]
     result = runner.invoke(app, ["chat", "write it"])
     assert result.exit_code == 0, result.output
-    assert "✗ failed" in result.stderr
+    assert "✗ scribble: needs the user's approval" in result.stderr
     assert "needs the user's approval" in result.stderr
 
 

@@ -105,16 +105,20 @@ def test_json_chat_describes_tools_and_writes_steps_as_plain_turns() -> None:
     assert [m["role"] for m in out] == ["system", "user", "assistant", "user", "assistant",
                                         "user"]
     assert out[0]["content"].startswith("Be brief.\n\nTools:\n- code_search:")
-    assert '"tool": "read_file"' in out[0]["content"]  # an example call per tool
+    # Tool names and argument names, but no example values a small model could copy.
+    assert "- read_file:" in out[0]["content"] and "Arguments: path" in out[0]["content"]
+    assert "Example" not in out[0]["content"] and '"..."' not in out[0]["content"]
     assert json.loads(out[2]["content"]) == {"answer": "old answer"}
     assert json.loads(out[4]["content"]) == {"tool": "code_search",
                                              "arguments": {"query": "main"}}
     assert out[5]["content"].startswith("The tool code_search returned:\napp.py:1-3")
     plain = lt.json_chat(chat, ())
     assert plain[0]["content"] == "Be brief." and plain[2]["content"] == "old answer"
-    # Without tools offered, a call is told in words (no JSON for the model to imitate).
-    assert plain[4]["content"] == '(I used code_search with {"query": "main"}.)'
-    assert plain[5]["content"].startswith("The tool code_search returned:")
+    # Without tools offered, the call is left out (nothing to imitate); its result follows
+    # the question as the user's text.
+    assert [m["role"] for m in plain] == ["system", "user", "assistant", "user"]
+    assert "{" not in plain[3]["content"].split("returned:")[0]
+    assert plain[3]["content"].startswith("where is main?\n\nThe tool code_search returned:")
 
 
 # -- native templates ----------------------------------------------------------------------
@@ -208,3 +212,53 @@ def test_a_malformed_native_call_is_a_clear_error() -> None:
     parser.feed("<tool_call>{not json}</tool_call>")
     with pytest.raises(ProviderError, match="not valid JSON"):
         parser.finish()
+
+
+@pytest.mark.parametrize("text", ["hello", "Say hi.", "What is 2+2?", "Good morning!",
+                                  "Tell me a short joke.", "What does HTTP stand for?"])
+def test_greetings_and_general_questions_ask_for_no_tool(text: str) -> None:
+    assert not lt.asks_for_tool([{"role": "user", "content": text}])
+
+
+@pytest.mark.parametrize("text", ["Read the file README.md", "What is in notes.txt?",
+                                  "Search the code for load_config", "Open utils/strings.py",
+                                  "Fetch https://example.org", "Search the web for httpx"])
+def test_requests_for_files_code_and_web_may_use_tools(text: str) -> None:
+    assert lt.asks_for_tool([{"role": "user", "content": text}])
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ('{"answer": ".2 + 2 = 4"}', "2 + 2 = 4"),
+    ('{"answer": "...I can help."}', "I can help."),
+    ('{"answer": "… Hi"}', "Hi"),
+    ('{"answer": ".NET is a platform"}', ".NET is a platform"),
+    ('{"answer": "Hello."}', "Hello."),
+])
+def test_a_copied_placeholder_dot_is_not_shown(raw: str, shown: str) -> None:
+    decoder = lt.JsonReplyDecoder()
+    streamed = "".join(decoder.feed(ch) for ch in raw)
+    assert decoder.finish() is None
+    assert streamed == shown
+
+
+def _spec(name: str) -> ToolSpec:
+    return ToolSpec(name, f"{name}.", {"type": "object", "properties": {}})
+
+
+ALL = tuple(_spec(n) for n in ("web_search", "fetch_url", "code_search", "read_file", "shout"))
+
+
+@pytest.mark.parametrize(("text", "offered"), [
+    ("hello", []),
+    ("What is 2+2?", []),
+    ("Fetch https://example.org/x", ["fetch_url", "shout"]),
+    ("Search the web for httpx", ["web_search", "shout"]),
+    ("What is in notes.txt?", ["read_file", "shout"]),
+    ("Where is slugify defined in the code?", ["code_search", "shout"]),
+    ("Search for the thing", ["web_search", "fetch_url", "code_search", "read_file", "shout"]),
+])
+def test_a_small_model_is_offered_the_tools_its_message_points_to(
+    text: str, offered: list[str]
+) -> None:
+    got = lt.tools_for([{"role": "user", "content": text}], ALL)
+    assert [t.name for t in got] == offered

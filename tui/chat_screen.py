@@ -284,7 +284,8 @@ class ChatScreen(Screen[None]):
                 hosted = event.provider != "local"
                 view.set_author(event.model, hosted=hosted)
                 self._show_model(event.model, hosted)
-            await view.set_sources(event.sources)
+            await view.set_sources(event.sources, event.left_out)
+            self.status_bar.model_tools = event.tools_off is None
             if not turn.stopping:
                 self.status_bar.set_state("answering…", BUSY)
         elif isinstance(event, ErrorEvent):

@@ -43,6 +43,7 @@ class MessageView(Vertical):
     ) -> None:
         super().__init__(classes=f"-{role}")
         self.sources: tuple[Source, ...] = tuple(sources)
+        self.left_out = 0  # chunks found but not relevant (shown only live, not saved)
         self.role = role
         self.author = author or ("You" if role == "user" else "Assistant")
         self.hosted = hosted
@@ -118,15 +119,16 @@ class MessageView(Vertical):
         if changed:
             self.query_one(".author", Label).update(self._author_line())
 
-    async def set_sources(self, sources: Sequence[Source]) -> None:
-        """Show (folded) which code chunks went into this answer's prompt."""
+    async def set_sources(self, sources: Sequence[Source], left_out: int = 0) -> None:
+        """Show (folded) which code chunks went into this answer's prompt, and how many the
+        relevance floor left out."""
         sources = tuple(sources)
-        if sources == self.sources:
+        if sources == self.sources and left_out == self.left_out:
             return
-        self.sources = sources
+        self.sources, self.left_out = sources, left_out
         await self.query(SourcesBlock).remove()
-        if sources:
-            await self.mount(SourcesBlock(sources), before=self.query_one(".note"))
+        if sources or left_out:
+            await self.mount(SourcesBlock(sources, left_out), before=self.query_one(".note"))
 
     def mark_failed(self, error: str) -> None:
         """Show that this answer failed (the worker may still finish it)."""

@@ -23,16 +23,27 @@ class OutputBlock(Collapsible):
         self.body = body
 
 
-def sources_title(count: int) -> str:
-    return f"Context: {count} chunk" + ("" if count == 1 else "s")
+def sources_title(count: int, left_out: int = 0) -> str:
+    """``Context: 3 chunks``; with chunks left out by the relevance floor, says so
+    (``Context: none (6 chunks found, not relevant to the question)``)."""
+    chunks = f"{count} chunk" + ("" if count == 1 else "s")
+    if not left_out:
+        return f"Context: {chunks}"
+    out = f"{left_out} chunk" + ("" if left_out == 1 else "s")
+    if not count:
+        return f"Context: no code ({out} found, not relevant to the question)"
+    return f"Context: {chunks} ({out} left out as not relevant)"
 
 
 class SourcesBlock(OutputBlock):
     """Under an answer, folded: which code chunks went into its prompt (``path:lines``)."""
 
-    def __init__(self, sources: Sequence[Source]) -> None:
+    def __init__(self, sources: Sequence[Source], left_out: int = 0) -> None:
         lines = [
             s.citation + (f"  ({s.symbol})" if s.symbol else "") for s in sources
         ]
-        super().__init__(sources_title(len(sources)), "\n".join(lines), collapsed=True)
+        if not lines:  # all left out (the title says how many)
+            lines.append("The question does not seem to need code from the index.")
+        super().__init__(sources_title(len(sources), left_out), "\n".join(lines),
+                         collapsed=True)
         self.sources = tuple(sources)

@@ -30,6 +30,7 @@ class StatusBar(Horizontal):
     title: reactive[str] = reactive("New chat")
     api: reactive[str] = reactive("")  # "API http://127.0.0.1:8765" while /serve runs
     tools: reactive[bool] = reactive(True)  # may the model call tools (Ctrl+T)
+    model_tools: reactive[bool] = reactive(True)  # does [tools] offer give this model tools
 
     def compose(self) -> ComposeResult:
         yield Label(id="model", markup=False)
@@ -77,6 +78,9 @@ class StatusBar(Horizontal):
     def watch_tools(self) -> None:
         self._paint()
 
+    def watch_model_tools(self) -> None:
+        self._paint()
+
     def _paint(self) -> None:
         try:
             model = self.query_one("#model", Label)
@@ -96,8 +100,9 @@ class StatusBar(Horizontal):
         speed.update(f"{self.speed:.1f} tok/s" if self.speed else "")
         speed.display = bool(self.speed)
         tools = self.query_one("#tools", Label)
-        tools.update("tools on" if self.tools else "tools off")
-        tools.set_class(not self.tools, "-off")
+        on = self.tools and self.model_tools
+        tools.update("tools on" if on else "tools off" if not self.tools else "tools off (model)")
+        tools.set_class(not on, "-off")
         api = self.query_one("#api", Label)
         api.update(self.api)
         api.display = bool(self.api)

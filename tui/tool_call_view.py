@@ -14,7 +14,7 @@ from typing import Any
 from textual.content import Content
 from textual.widgets import Collapsible, Static
 
-from assistant.tool_render import call_line, result_summary
+from assistant.tool_render import call_line, failure_line, result_summary
 from tui.dialogs import ConfirmDialog
 
 RUNNING, OK, FAILED = "running", "ok", "failed"
@@ -58,7 +58,10 @@ class ToolCallView(Collapsible):
         self.state = OK if ok else FAILED
         for state in (RUNNING, OK, FAILED):
             self.set_class(state == self.state, f"-{state}")
-        self.title = self._heading(result_summary(ok, duration_ms, truncated))
+        if ok:
+            self.title = self._heading(result_summary(ok, duration_ms, truncated))
+        else:  # one line that says what went wrong: "✗ read_file: no file docs/x.md …"
+            self.title = Content(f"✗ {failure_line(self.tool_name, text)}")
         self._body.update(text or "(no output)")
 
     def mark_stopped(self) -> None:

@@ -1,5 +1,6 @@
 """The chat screen's side of the agent loop: tool calls shown above the answer they lead to,
-asking (in a dialog, from the answer's worker thread) before an "ask" tool runs, and the
+asking (in a dialog, from the answer's worker thread) before an "ask" tool runs (network
+tools the model starts), and the
 saved steps shown again when a chat is reopened."""
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.events import ToolCallEvent, ToolResultEvent
-from tui.tool_call_view import ToolApprovalDialog, ToolCallView
+from assistant.tools.consent import Approval
+from tui.consent_dialog import ToolConsentDialog
+from tui.tool_call_view import ToolCallView
 
 if TYPE_CHECKING:
     from assistant.store import Message, ToolStep
@@ -20,36 +23,38 @@ if TYPE_CHECKING:
 
 
 def approver_for(screen: ChatScreen, turn: Turn) -> Any:
-    """``approve(tool, arguments) -> bool`` for the registry, called on the worker thread:
-    shows a ToolApprovalDialog and waits for the answer (no when the turn is cancelled)."""
+    """``approve(tool, arguments) -> Approval`` for the registry, called on the worker
+    thread: shows a ToolConsentDialog with the call's full arguments and waits for the
+    answer (deny when the turn is cancelled or the app closes)."""
 
-    def approve(tool: Any, arguments: dict[str, Any]) -> bool:
+    def approve(tool: Any, arguments: dict[str, Any]) -> Approval:
         answered = threading.Event()
-        answer: list[bool] = []
+        answer: list[Approval] = []
 
-        def record(result: bool | None) -> None:
-            answer.append(bool(result))
+        def record(result: Approval | None) -> None:
+            answer.append(result or Approval.DENY)
             answered.set()
 
-        dialog = ToolApprovalDialog(tool.name, arguments, str(tool.risk.value))
+        dialog = ToolConsentDialog(tool.name, arguments, str(tool.risk.value),
+                                   session_allowed=not tool.risk.always_asks)
         app = screen.app
         try:
             app.call_from_thread(app.push_screen, dialog, record)
         except RuntimeError:  # the app is closing
-            return False
+            return Approval.DENY
         while not answered.wait(0.1):
             if turn.cancel.is_set():
                 with contextlib.suppress(RuntimeError):
                     app.call_from_thread(_close, dialog)
-                return False
+                return Approval.DENY
         return answer[0]
 
     return approve
 
 
-def _close(dialog: ToolApprovalDialog) -> None:
+def _close(dialog: ToolConsentDialog) -> None:
     if dialog.is_attached and dialog.app.screen is dialog:
-        dialog.dismiss(False)
+        dialog.dismiss(Approval.DENY)
 
 
 async def show_tool_event(screen: ChatScreen, turn: Turn, event: object) -> bool:

@@ -22,6 +22,7 @@ from assistant.render import session_dict
 from assistant.server.app import context_of, error_response
 from assistant.server.turns import turn_batches, turn_events
 from assistant.store import new_session_id
+from assistant.tools.consent import web_approver
 
 router = APIRouter(prefix="/api/v1")
 
@@ -103,6 +104,10 @@ class MessageRequest(BaseModel):
                               "alias: fireside, local, default) when given.")
 
 
+API_REFUSAL = "nobody can approve tool calls in an API turn"
+API_HINT = "start the server with --allow-web, or set [server] allow_web_tools, to allow them"
+
+
 def _secret_context(path: str | None) -> JSONResponse | None:
     """403 when the editor's context comes from a secret file (the one rule, on the name and
     on the resolved target: :mod:`indexer.secret_files`)."""
@@ -156,7 +161,9 @@ async def post_message(
             ctx.store.create_session(title_for(body.content), session_id=full_id)
         try:
             yield from ctx.orchestrator.run_turn(
-                body.content, session_id=full_id, context=body.context, cancel=cancel
+                body.content, session_id=full_id, context=body.context, cancel=cancel,
+                approve=web_approver(ctx.settings.server.allow_web_tools, API_REFUSAL,
+                                     API_HINT),
             )
         except SessionBusyError as exc:  # another front end is answering in this session
             yield ErrorEvent(str(exc))

@@ -20,13 +20,16 @@ if TYPE_CHECKING:
 
 
 class Risk(StrEnum):
-    """How much harm a call can do. READ and NETWORK tools run without asking by default
-    (configurable); WRITE and EXECUTE always ask, and "always allow" never covers them."""
+    """How much harm a call can do. READ tools run without asking; NETWORK and UNKNOWN tools
+    ask when the model starts them (``[tools] permissions`` may allow them); WRITE and
+    EXECUTE always ask, and "allow for this session" never covers them. See
+    :mod:`assistant.tools.consent`."""
 
     READ = "read"  # reads local data (code_search, read_file)
     NETWORK = "network"  # read-only network access (web_search, fetch_url)
     WRITE = "write"  # changes files or state
     EXECUTE = "execute"  # runs commands
+    UNKNOWN = "unknown"  # a plugin or MCP tool that did not say: treated as risky
 
     @property
     def always_asks(self) -> bool:
@@ -43,6 +46,7 @@ class ToolContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     deadline: float | None = None  # time.monotonic() by which the tool must give up
     count_tokens: Callable[[str], int] | None = None  # the model's tokenizer; None: estimate
+    session_id: str | None = None  # the chat the call belongs to ("allow for this session")
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline (never negative); None without a deadline."""

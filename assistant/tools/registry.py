@@ -6,10 +6,10 @@ a crash, a timeout or a cancel each become a ``ToolResultEvent`` with ``ok=False
 one-line message the model (and the user) can act on. A successful result is capped to
 ``settings.tools.result_tokens`` tokens with a visible marker.
 
-Policy per tool, from ``[tools] permissions`` (tool name -> deny/ask/allow): deny refuses,
-ask calls ``approve(tool, arguments)``, allow runs. Without an entry, READ and NETWORK tools
-are allowed and WRITE/EXECUTE tools ask; WRITE/EXECUTE tools always ask, even when the config
-says allow.
+Policy per tool (see :mod:`assistant.tools.consent`): ``[tools] permissions`` (tool name ->
+deny/ask/allow) first, else the tool's risk (READ allowed; NETWORK, WRITE, EXECUTE, UNKNOWN
+ask). deny refuses, ask calls ``approve(tool, arguments)`` with the exact arguments, allow
+runs. WRITE/EXECUTE tools always ask, even when the config says allow.
 """
 
 from __future__ import annotations
@@ -18,13 +18,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from assistant.errors import ToolDeniedError, ToolError
 from assistant.events import ToolResultEvent
-from assistant.tools.base import Risk, Tool, ToolContext, ToolOutput
+from assistant.tools.base import Tool, ToolContext, ToolOutput
+from assistant.tools.consent import (
+    Approval,
+    Approver,
+    Decision,
+    as_approval,
+    default_decision,
+)
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -34,8 +41,7 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "fireside.tools"
 
-Approver = Callable[[Tool, dict[str, Any]], bool]
-Decision = Literal["allow", "ask", "deny"]
+__all__ = ["Approval", "Approver", "Decision", "Registry", "default_registry"]
 
 _POLL_SECONDS = 0.05
 _MAX_CHARS_PER_TOKEN = 16
@@ -91,6 +97,7 @@ class Registry:
         self._tools: dict[str, Tool] = {}
         self.warnings: list[str] = []  # plugin problems, for front ends to show
         self._always: set[str] = set()  # "allow always" answers given this session
+        self._granted: set[tuple[str | None, str]] = set()  # (chat, tool) "for this session"
 
     # -- contents -------------------------------------------------------------------------
 
@@ -138,18 +145,20 @@ class Registry:
 
     # -- policy ---------------------------------------------------------------------------
 
-    def permission(self, tool: Tool) -> Decision:
-        """deny / ask / allow for ``tool``: config first; WRITE/EXECUTE never get past ask."""
+    def permission(self, tool: Tool, session_id: str | None = None) -> Decision:
+        """deny / ask / allow for ``tool`` (in chat ``session_id``): config first, then the
+        user's "allow for this session" answers, then the tool's risk; WRITE/EXECUTE never
+        get past ask."""
         configured = self.settings.tools.permissions.get(tool.name)
         if configured == "deny":
             return "deny"
         if tool.risk.always_asks:
             return "ask"
-        if tool.name in self._always:
+        if tool.name in self._always or (session_id, tool.name) in self._granted:
             return "allow"
         if configured is not None:
             return configured
-        return "allow" if tool.risk in (Risk.READ, Risk.NETWORK) else "ask"
+        return default_decision(tool.risk)
 
     def allow_always(self, name: str) -> None:
         """Stop asking about ``name`` for the life of this registry (the user's "always
@@ -161,10 +170,21 @@ class Registry:
             raise ToolDeniedError(f"{name} can change things; it always asks before it runs")
         self._always.add(name)
 
+    def allow_for_session(self, name: str, session_id: str | None) -> None:
+        """The user's "allow for this session": ``name`` runs without asking in chat
+        ``session_id`` while this registry lives. Refused for tools that write or execute."""
+        tool = self._tools.get(name)
+        if tool is None:
+            raise ToolError(f"unknown tool {name!r}")
+        if tool.risk.always_asks:
+            raise ToolDeniedError(f"{name} can change things; it always asks before it runs")
+        self._granted.add((session_id, name))
+
     def _check_policy(
-        self, tool: Tool, arguments: dict[str, Any], approve: Approver | None
+        self, tool: Tool, arguments: dict[str, Any], approve: Approver | None,
+        session_id: str | None = None,
     ) -> None:
-        decision = self.permission(tool)
+        decision = self.permission(tool, session_id)
         if decision == "deny":
             raise ToolDeniedError(
                 f"{tool.name} is turned off in the settings ([tools] permissions)"
@@ -176,12 +196,16 @@ class Registry:
                     "it was not run"
                 )
             try:
-                allowed = bool(approve(tool, arguments))
+                answer = as_approval(approve(tool, arguments))
+            except ToolDeniedError:
+                raise
             except Exception as exc:
                 log.warning("approval for %s failed", tool.name, exc_info=True)
                 raise ToolDeniedError(f"{tool.name} was not approved ({exc})") from None
-            if not allowed:
-                raise ToolDeniedError(f"the user declined to run {tool.name}")
+            if answer is Approval.DENY:
+                raise ToolDeniedError(f"the user declined to run {tool.name}; it was not run")
+            if answer is Approval.SESSION and not tool.risk.always_asks:
+                self._granted.add((session_id, tool.name))
 
     # -- running --------------------------------------------------------------------------
 
@@ -224,7 +248,7 @@ class Registry:
         except ValidationError as exc:
             return result(False, _invalid_arguments(tool, exc))
         try:
-            self._check_policy(tool, args.model_dump(), approve)
+            self._check_policy(tool, args.model_dump(), approve, ctx.session_id)
             output = self._run_guarded(tool, args, ctx)
         except ToolError as exc:
             return result(False, _one_line(str(exc)) or f"{tool.name} failed")

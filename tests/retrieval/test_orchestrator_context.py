@@ -87,12 +87,13 @@ def test_the_chunk_count_and_token_budget_are_kept(settings: Settings, store: St
     provider = ScriptedProvider()
     big = [hit(f"src/m{i}.py", 1, 30, f"name{i}", 1 - i / 10) for i in range(6)]
     orchestrator = build(settings, store, provider, StaticIndex(big), context_chunks=2)
-    context = next(e for e in orchestrator.run_turn("q") if isinstance(e, ContextEvent))
+    events = list(orchestrator.run_turn("where is name0 defined?"))
+    context = next(e for e in events if isinstance(e, ContextEvent))
     assert len(context.sources) == 2
 
     provider = ScriptedProvider()
     orchestrator = build(settings, store, provider, StaticIndex(big), context_tokens=100)
-    events = list(orchestrator.run_turn("q"))
+    events = list(orchestrator.run_turn("where is name0 defined?"))
     context = next(e for e in events if isinstance(e, ContextEvent))
     block = provider.requests[0][-1]["content"]
     assert provider.count_tokens([{"role": "user", "content": block}]) - 4 <= 100
@@ -107,10 +108,10 @@ def test_no_context_tokens_means_no_search(settings: Settings, store: Store) -> 
     provider = ScriptedProvider()
     index = StaticIndex(HITS)
     orchestrator = build(settings, store, provider, index, context_tokens=0)
-    events = list(orchestrator.run_turn("q"))
+    events = list(orchestrator.run_turn("where is name0 defined?"))
     context = next(e for e in events if isinstance(e, ContextEvent))
     assert context.sources == () and index.queries == []
-    assert provider.requests[0][-1]["content"] == "q"
+    assert provider.requests[0][-1]["content"] == "where is name0 defined?"
 
 
 def test_a_failing_index_is_a_status_line_not_a_failed_turn(
@@ -118,7 +119,7 @@ def test_a_failing_index_is_a_status_line_not_a_failed_turn(
 ) -> None:
     provider = ScriptedProvider(["fine"])
     orchestrator = build(settings, store, provider, StaticIndex([], error="index is locked"))
-    events = list(orchestrator.run_turn("q"))
+    events = list(orchestrator.run_turn("where is name0 defined?"))
     assert any(
         isinstance(e, StatusEvent) and "no code context" in e.text and "locked" in e.text
         for e in events
@@ -139,12 +140,12 @@ def test_a_small_context_never_overflows(
     for i in range(10):
         store.add_message(session, "user", " ".join(["old"] * 30) + f" {i}")
         store.add_message(session, "assistant", " ".join(["reply"] * 30))
-    events = list(orchestrator.run_turn("the question", session_id=session))
+    events = list(orchestrator.run_turn("the question about the code", session_id=session))
     assert not any(isinstance(e, ErrorEvent) for e in events)
     context = next(e for e in events if isinstance(e, ContextEvent))
     reserve = min(settings.max_tokens, max(64, context_size // 4))
     assert context.prompt_tokens + reserve <= context_size
-    assert provider.requests[0][-1]["content"].endswith("the question")
+    assert provider.requests[0][-1]["content"].endswith("the question about the code")
     # The chunks got at most half the room; history filled some of the rest.
     assert context.sources
     assert context.dropped_messages > 0 and len(provider.requests[0]) > 2

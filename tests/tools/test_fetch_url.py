@@ -415,11 +415,15 @@ def test_fetch_url_tool_through_the_registry(server: Server, store: Store) -> No
     registry = Registry(settings)
     registry.register(FETCH_TOOL)
     ctx = ToolContext(settings=settings, store=store)
-    event = registry.run(ToolCall("c1", "fetch_url", {"url": server.url("/a")}), ctx)
+    refused = registry.run(ToolCall("c0", "fetch_url", {"url": server.url("/a")}), ctx)
+    assert not refused.ok and "approval" in refused.content  # the model's call asks first
+    event = registry.run(ToolCall("c1", "fetch_url", {"url": server.url("/a")}), ctx,
+                         approve=lambda _t, _a: True)
     assert event.ok and event.truncated
     assert event.content.startswith("# How to build a campfire\nSource: http://127.0.0.1:")
     assert event.content.count("How to build a campfire") == 1
-    refused = registry.run(ToolCall("c2", "fetch_url", {"url": "http://10.0.0.1/"}), ctx)
+    refused = registry.run(ToolCall("c2", "fetch_url", {"url": "http://10.0.0.1/"}), ctx,
+                           approve=lambda _t, _a: True)
     assert not refused.ok and refused.content == "refused 10.0.0.1: a private address"
     missing = registry.run(ToolCall("c3", "fetch_url", {"link": "x"}), ctx)
     assert not missing.ok and "url: Field required" in missing.content

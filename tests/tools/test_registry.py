@@ -120,12 +120,18 @@ def test_invalid_arguments_tell_the_model_what_to_send(
 # -- policy -----------------------------------------------------------------------------
 
 
-def test_read_and_network_tools_run_without_asking(ctx: ToolContext) -> None:
+def test_read_tools_run_without_asking_and_network_tools_ask(ctx: ToolContext) -> None:
     reg = Registry(ctx.settings)
+    reg.register(make_tool("look", risk=Risk.READ))
     reg.register(make_tool("net", risk=Risk.NETWORK))
     asked: list[str] = []
-    event = reg.run(call("net", text="a"), ctx, approve=lambda t, a: asked.append(t.name) or True)
-    assert event.ok and asked == []
+
+    def approve(tool: Tool, _args: dict[str, Any]) -> bool:
+        asked.append(tool.name)
+        return True
+
+    assert reg.run(call("look", text="a"), ctx, approve=approve).ok and asked == []
+    assert reg.run(call("net", text="a"), ctx, approve=approve).ok and asked == ["net"]
 
 
 def test_deny_hides_and_refuses() -> None:

@@ -214,11 +214,14 @@ def test_web_search_tool(settings: Settings, store: Store) -> None:
     registry = Registry(settings)
     registry.register(TOOL)
     ctx = ToolContext(settings=settings, store=store)
-    event = registry.run(ToolCall("c1", "web_search", {"query": "python", "max_results": 1}), ctx)
+    yes = lambda _t, _a: True  # noqa: E731 - the model's call, approved by the user
+    event = registry.run(ToolCall("c1", "web_search", {"query": "python", "max_results": 1}),
+                         ctx, approve=yes)
     assert event.ok and "python.org" in event.content
     assert FakeDDGS.calls[-1]["max_results"] == 1
     FakeDDGS.outcomes = [DDGSException("error sending request: dns error")]
-    failed = registry.run(ToolCall("c2", "web_search", {"query": "other"}), ctx)
+    failed = registry.run(ToolCall("c2", "web_search", {"query": "other"}), ctx,
+                          approve=lambda _t, _a: True)
     assert not failed.ok and failed.content == "web search failed: cannot reach the network"
     bad = registry.run(ToolCall("c3", "web_search", {"query": "x", "max_results": 99}), ctx)
     assert not bad.ok and "max_results" in bad.content

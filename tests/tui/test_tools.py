@@ -24,8 +24,9 @@ from tests.support.tool_scripted import (
 )
 from tests.tui.conftest import SIZE, chat, last_answer, send, wait_for
 from tui.app import FiresideApp
+from tui.consent_dialog import ToolConsentDialog
 from tui.prompt_input import PromptInput
-from tui.tool_call_view import ToolApprovalDialog, ToolCallView
+from tui.tool_call_view import ToolCallView
 
 
 class QueryArgs(BaseModel):
@@ -91,13 +92,14 @@ async def test_ask_tools_open_the_approval_dialog(settings: Settings, store: Sto
                                     [call("scribble", "b", text="y")], ["skipped"])
     async with app_for(settings, store, provider, WRITE).run_test(size=SIZE) as pilot:
         await send(pilot, "write x")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ToolApprovalDialog),
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ToolConsentDialog),
                        "the approval dialog")
-        await pilot.click("#ok")
+        assert not pilot.app.screen.query("#session")  # write tools always ask
+        await pilot.click("#once")
         await wait_for(pilot, lambda: answered(pilot), "the answer")
         assert tool_views(pilot)[0].state == "ok"
         await send(pilot, "write y")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ToolApprovalDialog),
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ToolConsentDialog),
                        "the second dialog")
         await pilot.press("escape")  # Esc in the dialog: don't run
         await wait_for(pilot, lambda: answered(pilot), "the second answer")
@@ -191,3 +193,36 @@ def test_snapshot_a_chat_with_a_tool_call(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_a_network_call_the_model_starts_asks_with_the_whole_url(
+    settings: Settings, store: Store
+) -> None:
+    url = "https://collect.test/page?q=" + "s3cret-" * 20
+    provider = ToolScriptedProvider([call("fetch_url", "a", url=url)], ["I could not fetch it."],
+                                    [call("fetch_url", "b", url="https://x.test/1")], ["ok"],
+                                    [call("fetch_url", "c", url="https://x.test/2")], ["ok"])
+    app = app_for(settings, store, provider, FAKE_FETCH)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hello")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ToolConsentDialog),
+                       "the consent dialog")
+        dialog = pilot.app.screen
+        assert isinstance(dialog, ToolConsentDialog)
+        shown = str(dialog.query_one(".consent-arguments").render())
+        assert url in shown.replace("\n", "")  # every character of the URL, not shortened
+        await pilot.click("#deny")
+        await wait_for(pilot, lambda: answered(pilot), "the answer after the refusal")
+        first = tool_views(pilot)[0]
+        assert first.state == "failed" and "declined" in (first.result or "")
+        assert str(first.title).startswith("✗ fetch_url: the user declined")  # one line
+        assert last_answer(pilot).text == "I could not fetch it."  # the turn went on
+        # Allow for this session: asked once, then not again in this chat.
+        await send(pilot, "again")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ToolConsentDialog),
+                       "the second dialog")
+        await pilot.click("#session")
+        await wait_for(pilot, lambda: answered(pilot) and len(tool_views(pilot)) == 2, "answer")
+        await send(pilot, "and again")
+        await wait_for(pilot, lambda: len(tool_views(pilot)) == 3 and answered(pilot), "third")
+        assert [v.state for v in tool_views(pilot)] == ["failed", "ok", "ok"]
