@@ -173,6 +173,8 @@ class Orchestrator:
     def close(self) -> None:
         if self._provider is not None:
             self._provider.close()
+        if self._tools is not None:
+            self._tools.close()
 
     # -- prompt ---------------------------------------------------------------------------
 
@@ -308,6 +310,8 @@ class Orchestrator:
         note = getattr(provider, "template_note", None)
         if note:
             yield StatusEvent(note)
+        if use_tools:
+            yield from self._load_tools()
         loop = self._tool_loop(cancel, approve) if use_tools else None
         specs = loop.specs if loop is not None else ()
         retrieved = yield from self._retrieve(history, specs)
@@ -464,6 +468,18 @@ class Orchestrator:
 
             self._tools = default_registry(self.settings)
         return self._tools
+
+    def _load_tools(self) -> Iterator[Event]:
+        """Tools that load on the first turn offering tools (MCP servers start): a status
+        line while they start, and one per problem (a server that failed)."""
+        registry = self.tools
+        if registry is None:
+            return
+        if registry.loading_note:
+            yield StatusEvent(registry.loading_note)
+        registry.load()
+        for text in registry.take_notes():
+            yield StatusEvent(text)
 
     def _tool_loop(
         self, cancel: threading.Event, approve: Approver | None

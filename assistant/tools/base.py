@@ -21,12 +21,14 @@ if TYPE_CHECKING:
 
 class Risk(StrEnum):
     """How much harm a call can do. READ and NETWORK tools run without asking by default
-    (configurable); WRITE and EXECUTE always ask, and "always allow" never covers them."""
+    (configurable); WRITE and EXECUTE always ask, and "always allow" never covers them;
+    UNKNOWN tools ask by default, like any tool without an "allow" in the config."""
 
     READ = "read"  # reads local data (code_search, read_file)
     NETWORK = "network"  # read-only network access (web_search, fetch_url)
     WRITE = "write"  # changes files or state
     EXECUTE = "execute"  # runs commands
+    UNKNOWN = "unknown"  # an MCP server's or plugin's tool: asks unless configured to allow
 
     @property
     def always_asks(self) -> bool:
