@@ -110,9 +110,16 @@ def result_text(result: Any) -> str:
 
 
 def _said(structured: Any, texts: list[str]) -> bool:
+    """Whether a text block already carries ``structured`` (servers often send both; SDK
+    servers wrap a plain value as ``{"result": value}``)."""
+    wanted = [structured]
+    if isinstance(structured, dict) and list(structured) == ["result"]:
+        wanted.append(structured["result"])
     for text in texts:
+        if text in wanted:
+            return True
         try:
-            if json.loads(text) == structured:
+            if json.loads(text) in wanted:
                 return True
         except ValueError:
             continue

@@ -55,6 +55,7 @@ class _Server:
     client: Any = None
     pid: int | None = None
     log_path: Path | None = None
+    pidfile: Path | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     stop: asyncio.Event | None = None
     future: concurrent.futures.Future[None] | None = None
@@ -183,7 +184,7 @@ class McpManager:
         assert self._tmp is not None
         server.stop = asyncio.Event()
         name = server.spec.name
-        pidfile = Path(self._tmp.name) / f"{name}.pid"
+        pidfile = server.pidfile = Path(self._tmp.name) / f"{name}.pid"
         server.log_path = _log_path(name)
         errlog = _open_log(server.log_path)
         try:
@@ -304,8 +305,8 @@ class McpManager:
             self._stop(server)
         futures = [s.future for s in servers if s.future is not None]
         concurrent.futures.wait(futures, timeout=_CLOSE_SECONDS)
-        for server in servers:
-            _kill_group(server.pid)
+        for server in servers:  # servers that did not stop (or never finished starting)
+            _kill_group(server.pid or (_read_pid(server.pidfile) if server.pidfile else None))
         loop.call_soon_threadsafe(loop.stop)
         if thread is not None:
             thread.join(timeout=1.0)
