@@ -225,3 +225,44 @@ def _alive(pid: int) -> bool:
         return stat.read_text().split(")")[1].split()[0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+# A server that never answers and ignores its input closing: only a signal ends it.
+_APP = """
+import sys, threading, time
+from tests.support.mcp_servers import stdio_spec
+from assistant.mcp.manager import McpManager
+spec = stdio_spec("deaf", sys.executable, "-c", "import time; time.sleep(120)")
+m = McpManager([spec], start_timeout=60)
+threading.Thread(target=m.start, daemon=True).start()
+while m._servers["deaf"].pidfile is None or not m._servers["deaf"].pidfile.exists():
+    time.sleep(0.02)
+time.sleep(0.2)
+print(m._servers["deaf"].pidfile.read_text(), flush=True)
+if sys.argv[1] == "crash":
+    raise RuntimeError("the app crashed")
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("how", ["crash", "kill -9"])
+def test_servers_end_when_the_app_crashes_or_is_killed(how: str, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    app = subprocess.Popen([sys.executable, "-c", _APP, how.split()[0]], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        server_pid = int(app.stdout.readline())
+        assert _alive(server_pid)
+        if how == "kill -9":
+            app.send_signal(signal.SIGKILL)
+        app.wait(timeout=20)
+        deadline = time.monotonic() + 5
+        while _alive(server_pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(server_pid)
+    finally:
+        app.kill()
+        app.wait()
