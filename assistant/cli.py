@@ -286,6 +286,7 @@ def _stream_turn(
 def _register_subcommands() -> None:
     from assistant.cli_index import index, search
     from assistant.cli_keys import keys_app
+    from assistant.cli_mcp import mcp_app
     from assistant.cli_models import models_app
     from assistant.cli_server import serve, token
     from assistant.cli_sessions import sessions_app
@@ -295,6 +296,7 @@ def _register_subcommands() -> None:
     app.add_typer(sessions_app, name="sessions")
     app.add_typer(keys_app, name="keys")
     app.add_typer(models_app, name="models")
+    app.add_typer(mcp_app, name="mcp")
     app.command()(doctor)
     app.command()(index)
     app.command()(search)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant.config_file import read_config_file, warn_unknown_keys
+from assistant.config_mcp import McpSettings
 from assistant.errors import ConfigError
 from assistant.paths import get_paths
 
@@ -191,6 +192,7 @@ class Settings(BaseSettings):
     vector_store: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
 
     @field_validator("providers")
     @classmethod

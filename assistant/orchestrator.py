@@ -175,6 +175,8 @@ class Orchestrator:
     def close(self) -> None:
         if self._provider is not None:
             self._provider.close()
+        if self._tools is not None:
+            self._tools.close()
 
     # -- prompt ---------------------------------------------------------------------------
 
@@ -315,6 +317,9 @@ class Orchestrator:
         note = getattr(provider, "template_note", None)
         if note:
             yield StatusEvent(note)
+        if use_tools and not self._tools_off():
+            # MCP servers start only on a turn that offers tools to a model able to call them.
+            yield from self._load_tools()
         loop = self._tool_loop(cancel, approve, session_id) if use_tools else None
         specs = loop.specs if loop is not None else ()
         off = self._offer_notes.take(self._tools_off()) if use_tools else None
@@ -480,6 +485,18 @@ class Orchestrator:
     def _tools_off(self) -> str | None:
         """Why this turn's model is offered no tools (``[tools] offer``), or None."""
         return tools_off_reason(self.settings, self.provider)
+
+    def _load_tools(self) -> Iterator[Event]:
+        """Tools that load on the first turn offering tools (MCP servers start): a status
+        line while they start, and one per problem (a server that failed)."""
+        registry = self.tools
+        if registry is None:
+            return
+        if registry.loading_note:
+            yield StatusEvent(registry.loading_note)
+        registry.load()
+        for text in registry.take_notes():
+            yield StatusEvent(text)
 
     def _tool_loop(
         self, cancel: threading.Event, approve: Approver | None, session_id: str | None = None

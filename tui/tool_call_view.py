@@ -78,6 +78,7 @@ class ToolApprovalDialog(ConfirmDialog):
             "write": "It can change files or other state on this computer.",
             "execute": "It runs commands on this computer.",
             "network": "It connects to the internet.",
+            "unknown": _unknown_detail(name),
         }.get(risk, "It reads data on this computer.")
         super().__init__(
             f"Run {call_line(name, arguments)}?",
@@ -85,3 +86,11 @@ class ToolApprovalDialog(ConfirmDialog):
             confirm_label="Run",
             cancel_label="Don't run",
         )
+
+
+def _unknown_detail(name: str) -> str:
+    """For a tool of unknown risk: where it comes from (``server.tool``: an MCP server)."""
+    if "." in name:
+        return (f"It comes from the MCP server {name.split('.', 1)[0]}; Fireside cannot tell "
+                "what it does.")
+    return "It comes from a plugin; Fireside cannot tell what it does."

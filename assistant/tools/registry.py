@@ -15,6 +15,7 @@ runs. WRITE/EXECUTE tools always ask, even when the config says allow.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -44,6 +45,8 @@ ENTRY_POINT_GROUP = "fireside.tools"
 __all__ = ["Approval", "Approver", "Decision", "Registry", "default_registry"]
 
 _POLL_SECONDS = 0.05
+# A name the model calls: an identifier, or ``server.tool`` for tools of MCP servers.
+_TOOL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)?$")
 _MAX_CHARS_PER_TOKEN = 16
 
 
@@ -98,6 +101,11 @@ class Registry:
         self.warnings: list[str] = []  # plugin problems, for front ends to show
         self._always: set[str] = set()  # "allow always" answers given this session
         self._granted: set[tuple[str | None, str]] = set()  # (chat, tool) "for this session"
+        # Loaders add tools the first time a turn offers tools (MCP servers start then).
+        self._loaders: list[tuple[Callable[[Registry], None], str | None]] = []
+        self._load_lock = threading.Lock()
+        self._notes: list[str] = []  # one-line notices for the next turn (a failed server)
+        self._closers: list[Callable[[], None]] = []
 
     # -- contents -------------------------------------------------------------------------
 
@@ -105,8 +113,8 @@ class Registry:
         """Add ``tool``; a second tool with the same name is a ValueError."""
         if not isinstance(tool, Tool):
             raise TypeError(f"not a Tool: {tool!r}")
-        if not tool.name.isidentifier():
-            raise ValueError(f"tool name {tool.name!r} must be an identifier")
+        if not _TOOL_NAME.match(tool.name):
+            raise ValueError(f"tool name {tool.name!r} must be an identifier (or server.tool)")
         if tool.name in self._tools:
             raise ValueError(f"a tool named {tool.name!r} is already registered")
         self._tools[tool.name] = tool
@@ -123,6 +131,51 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._tools)
+
+    def add_loader(
+        self, loader: Callable[[Registry], None], note: str | None = None
+    ) -> None:
+        """Run ``loader(registry)`` once, when :meth:`load` is first called (the first turn
+        that offers tools); ``note`` tells the user what is happening meanwhile."""
+        with self._load_lock:
+            self._loaders.append((loader, note))
+
+    @property
+    def loading_note(self) -> str | None:
+        """What :meth:`load` will do (a status line), or None when nothing is pending."""
+        notes = [note for _, note in list(self._loaders) if note]
+        return "; ".join(notes) or None
+
+    def load(self) -> None:
+        """Run the pending loaders (once each; a failing one becomes a note)."""
+        with self._load_lock:
+            while self._loaders:
+                loader, _ = self._loaders.pop(0)
+                try:
+                    loader(self)
+                except Exception as exc:
+                    log.warning("tool loader failed", exc_info=True)
+                    self.note(f"tools were not loaded: {exc}")
+
+    def note(self, text: str) -> None:
+        self._notes.append(_one_line(text))
+
+    def take_notes(self) -> list[str]:
+        """Notices gathered since the last call (for the front end, once each)."""
+        notes, self._notes = self._notes, []
+        return notes
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        """Release what loaders started (MCP servers); they also end at exit."""
+        closers, self._closers = self._closers, []
+        for closer in closers:
+            try:
+                closer()
+            except Exception:
+                log.warning("closing tools failed", exc_info=True)
 
     def tools(self, ctx: ToolContext) -> list[Tool]:
         """The tools usable now: available in ``ctx`` and not denied by config."""
@@ -365,4 +418,8 @@ def default_registry(settings: Settings, plugins: bool = True) -> Registry:
         registry.register(tool)
     if plugins:
         registry.load_entry_points()
+    if settings.mcp.servers:
+        from assistant import mcp
+
+        registry.add_loader(mcp.loader(settings), mcp.loading_note(settings))
     return registry
