@@ -121,7 +121,7 @@ def delete_session(
     session_id: Annotated[str, typer.Argument(help="Session id (or a unique prefix).")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete a session and its messages."""
+    """Delete a session, its messages and its saved model state."""
     try:
         store = _store()
         session = store.get_session(session_id)
@@ -130,6 +130,9 @@ def delete_session(
         store.delete_session(session.id)
     except FiresideError as exc:
         raise _exit_for(exc) from None
+    from assistant.session_state import delete_session as delete_state
+
+    delete_state(session.id)  # its saved model state, if any
     typer.echo(f"Deleted session {session.id}.")
 
 

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from assistant.retrieval import Retrieved, Retriever
+    from assistant.session_state import SessionStates
     from assistant.tools.registry import Approver, Registry
 
 TITLE_CHARS = 60
@@ -103,6 +104,7 @@ class Orchestrator:
         self._factory = provider_factory
         self._provider: Provider | None = None
         self._provider_lock = threading.Lock()
+        self._state_cache: SessionStates | None = None  # per-session model state on disk
 
     # -- provider -------------------------------------------------------------------------
 
@@ -171,8 +173,54 @@ class Orchestrator:
                 warm(system)
 
     def close(self) -> None:
+        """Wait for state saves under way, then free the model."""
+        if self._state_cache is not None:
+            self._state_cache.close()
         if self._provider is not None:
             self._provider.close()
+
+    # -- per-session model state (assistant.session_state) --------------------------------
+
+    @property
+    def session_states(self) -> SessionStates | None:
+        """The state cache (None when ``[state] enabled`` is false)."""
+        if not self.settings.state.enabled:
+            return None
+        if self._state_cache is None:
+            from assistant.session_state import SessionStates
+
+            self._state_cache = SessionStates(self.settings.state.max_bytes)
+        return self._state_cache
+
+    def _restore_state(
+        self, session_id: str, fitted: FittedPrompt, specs: tuple[ToolSpec, ...]
+    ) -> Iterator[Event]:
+        """Before a local turn: load the session's saved state when it helps."""
+        from assistant.session_state import local_model
+
+        states, local = self.session_states, local_model(self.provider)
+        if states is None or local is None:
+            return
+        note = states.restore(session_id, local, local.prompt_tokens(fitted.messages, specs))
+        if note:
+            yield StatusEvent(note)
+
+    def _save_state_later(
+        self, session_id: str, history: list[ChatMessage], fitted: FittedPrompt,
+        specs: tuple[ToolSpec, ...], answer: str,
+    ) -> None:
+        """After a local turn: save the state the next turn will start from (background)."""
+        from assistant.session_state import local_model
+
+        states, local = self.session_states, local_model(self.provider)
+        if states is None or local is None or fitted.dropped < 0 or not answer:
+            return
+        system: ChatMessage = {"role": "system", "content": self.system_prompt()}
+        following: list[ChatMessage] = [
+            system, *history[fitted.dropped :], {"role": "assistant", "content": answer},
+            {"role": "user", "content": ""},
+        ]
+        states.save_later(session_id, local, lambda: local.prompt_tokens(following, specs))
 
     # -- prompt ---------------------------------------------------------------------------
 
@@ -335,6 +383,7 @@ class Orchestrator:
             sources=fitted.sources,
         )
         yield context
+        yield from self._restore_state(session_id, fitted, specs)
         options = GenerationOptions(
             max_tokens=self.settings.max_tokens,
             temperature=self.settings.temperature,
@@ -445,6 +494,7 @@ class Orchestrator:
         if cancel.is_set() and status == "complete":
             status = "cancelled"
         done = save()
+        self._save_state_later(session_id, history, fitted, specs, done.content)
         for text in _notes(provider):
             yield StatusEvent(text)
         if error:

@@ -475,6 +475,9 @@ class ChatScreen(Screen[None]):
                 return
             try:
                 self.store.delete_session(session_id)
+                from assistant.session_state import delete_session as delete_state
+
+                delete_state(session_id)  # its saved model state, if any
             except FiresideError as exc:
                 self._tell(str(exc), title="Cannot delete the chat", severity="error")
                 return
