@@ -8,6 +8,7 @@ import json
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -116,6 +117,20 @@ def chat(
             help="Do not let the model call tools (web search, fetch, code search, read file).",
         ),
     ] = False,
+    add: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--add", help="Pin a project file (PATH or PATH:START-END) into this turn's "
+            "prompt; repeatable.",
+        ),
+    ] = None,
+    show_context: Annotated[
+        bool,
+        typer.Option(
+            "--show-context",
+            help="Print what the prompt held, part by part with token counts, on stderr.",
+        ),
+    ] = False,
 ) -> None:
     """Answer one question in the terminal, streaming the answer.
 
@@ -159,6 +174,15 @@ def chat(
         if not as_json and not provider.loaded:
             typer.echo(f"loading {provider.name}…", err=True)
         orchestrator.load_model()
+        from assistant.context_inspect import add_pin
+        from assistant.pins import Pin, parse_pin
+
+        pins: list[Pin] = []
+        for spec in add or ():
+            pin = parse_pin(spec)
+            if Path(pin.path).exists():  # relative to the current folder, as shells complete
+                pin = Pin(str(Path(pin.path).resolve()), pin.start_line, pin.end_line)
+            pins.append(add_pin(orchestrator, None, pin, pins))
     except FiresideError as exc:
         raise fail(str(exc), exc.exit_code) from None
     project = None
@@ -170,7 +194,13 @@ def chat(
         if project.note and not as_json:
             typer.echo(project.note, err=True)
     try:
-        code = _stream_turn(orchestrator, prompt, session, piped, as_json, not no_tools)
+        code, session = _stream_turn(
+            orchestrator, prompt, session, piped, as_json, not no_tools, pins
+        )
+        if show_context:
+            from assistant.cli_context import print_last_context
+
+            print_last_context(orchestrator, session)
     finally:
         if project is not None:
             project.close()
@@ -185,8 +215,10 @@ def _stream_turn(
     context: str | None,
     as_json: bool,
     tools: bool = True,
-) -> int:
-    """Run the turn; Ctrl+C stops generation (the partial answer is saved). Returns exit code."""
+    pins: list[Any] | None = None,
+) -> tuple[int, str | None]:
+    """Run the turn; Ctrl+C stops generation (the partial answer is saved). Returns the exit
+    code and the session id."""
     from assistant.cli_chat_tools import ToolPrinter, terminal_approver
 
     cancel = threading.Event()
@@ -205,8 +237,10 @@ def _stream_turn(
     try:
         for event in orchestrator.run_turn(
             prompt, session_id=session, context=context, cancel=cancel, tools=tools,
-            approve=terminal_approver(),
+            approve=terminal_approver(), pins=pins or (),
         ):
+            if event.type == "done":
+                session = event.session_id
             if printer.handle(event):
                 continue
             if event.type == "token" and not as_json:
@@ -226,7 +260,7 @@ def _stream_turn(
                 done = event
     except KeyboardInterrupt:
         typer.echo("\ninterrupted; the partial answer was saved", err=True)
-        return 130
+        return 130, session
     finally:
         signal.signal(signal.SIGINT, previous)
     if as_json and done is not None:
@@ -261,11 +295,11 @@ def _stream_turn(
     if errors:
         for message in errors:
             typer.echo(f"Error: {message}", err=True)
-        return 1
+        return 1, session
     if done is not None and done.status == "cancelled":
         typer.echo(f"stopped; partial answer saved in session {done.session_id}", err=True)
-        return 130
-    return 0
+        return 130, session
+    return 0, session
 
 
 def _register_subcommands() -> None:

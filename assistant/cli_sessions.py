@@ -116,6 +116,15 @@ def show_session(
         typer.secho(f"Total: {session_totals(messages)}", dim=True)
 
 
+def _register_context() -> None:
+    from assistant.cli_context import session_context
+
+    sessions_app.command("context")(session_context)
+
+
+_register_context()
+
+
 @sessions_app.command("delete")
 def delete_session(
     session_id: Annotated[str, typer.Argument(help="Session id (or a unique prefix).")],
