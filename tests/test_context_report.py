@@ -145,3 +145,23 @@ def test_local_counts_add_up_to_what_llama_cpp_evaluated(project: Path) -> None:
     finally:
         orch.close()
         orch.store.close()
+
+
+def test_sessions_context_prints_the_last_turn(project: Path) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    orch = _scripted(project)
+    done = _done(list(orch.run_turn("hello", pins=[parse_pin("app.py:1-2")])))
+    orch.after_turn.wait()
+    runner = CliRunner()
+    result = runner.invoke(app, ["sessions", "context", done.session_id])
+    assert result.exit_code == 0, result.output
+    assert "pinned app.py:1-2" in result.output and "system prompt" in result.output
+    result = runner.invoke(app, ["sessions", "context", done.session_id, "--json"])
+    data = json.loads(result.output)
+    assert data["prompt_tokens"] == done.usage.prompt_tokens
+    empty = orch.store.create_session("empty").id
+    result = runner.invoke(app, ["sessions", "context", empty])
+    assert result.exit_code == 1 and "no saved context report" in result.output
