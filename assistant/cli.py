@@ -9,6 +9,7 @@ import json
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -125,6 +126,20 @@ def chat(
             "refused when there is no terminal to ask on).",
         ),
     ] = False,
+    add: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--add", help="Pin a project file (PATH or PATH:START-END) into this turn's "
+            "prompt; repeatable.",
+        ),
+    ] = None,
+    show_context: Annotated[
+        bool,
+        typer.Option(
+            "--show-context",
+            help="Print what the prompt held, part by part with token counts, on stderr.",
+        ),
+    ] = False,
 ) -> None:
     """Answer one question in the terminal, streaming the answer.
 
@@ -169,6 +184,15 @@ def chat(
         if not as_json and not provider.loaded:
             typer.echo(f"loading {provider.name}…", err=True)
         orchestrator.load_model()
+        from assistant.context_inspect import add_pin
+        from assistant.pins import Pin, parse_pin
+
+        pins: list[Pin] = []
+        for spec in add or ():
+            pin = parse_pin(spec)
+            if Path(pin.path).exists():  # relative to the current folder, as shells complete
+                pin = Pin(str(Path(pin.path).resolve()), pin.start_line, pin.end_line)
+            pins.append(add_pin(orchestrator, None, pin, pins))
     except FiresideError as exc:
         raise fail(str(exc), exc.exit_code) from None
     project = None
@@ -180,8 +204,13 @@ def chat(
         if project.note and not as_json:
             typer.echo(project.note, err=True)
     try:
-        code = _stream_turn(orchestrator, prompt, session, piped, as_json, not no_tools,
-                            allow_web)
+        code, session = _stream_turn(
+            orchestrator, prompt, session, piped, as_json, not no_tools, pins, allow_web
+        )
+        if show_context:
+            from assistant.cli_context import print_last_context
+
+            print_last_context(orchestrator, session)
     finally:
         if project is not None:
             project.close()
@@ -196,9 +225,11 @@ def _stream_turn(
     context: str | None,
     as_json: bool,
     tools: bool = True,
+    pins: list[Any] | None = None,
     allow_web: bool = False,
-) -> int:
-    """Run the turn; Ctrl+C stops generation (the partial answer is saved). Returns exit code."""
+) -> tuple[int, str | None]:
+    """Run the turn; Ctrl+C stops generation (the partial answer is saved). Returns the exit
+    code and the session id."""
     from assistant.cli_chat_tools import ToolPrinter, terminal_approver
 
     cancel = threading.Event()
@@ -217,8 +248,10 @@ def _stream_turn(
     try:
         for event in orchestrator.run_turn(
             prompt, session_id=session, context=context, cancel=cancel, tools=tools,
-            approve=terminal_approver(allow_web),
+            approve=terminal_approver(allow_web), pins=pins or (),
         ):
+            if event.type == "done":
+                session = event.session_id
             if printer.handle(event):
                 continue
             if event.type == "token" and not as_json:
@@ -241,7 +274,7 @@ def _stream_turn(
                 done = event
     except KeyboardInterrupt:
         typer.echo("\ninterrupted; the partial answer was saved", err=True)
-        return 130
+        return 130, session
     finally:
         signal.signal(signal.SIGINT, previous)
     if as_json and done is not None:
@@ -276,11 +309,11 @@ def _stream_turn(
     if errors:
         for message in errors:
             typer.echo(f"Error: {message}", err=True)
-        return 1
+        return 1, session
     if done is not None and done.status == "cancelled":
         typer.echo(f"stopped; partial answer saved in session {done.session_id}", err=True)
-        return 130
-    return 0
+        return 130, session
+    return 0, session
 
 
 def _register_subcommands() -> None:

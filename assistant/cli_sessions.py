@@ -116,12 +116,21 @@ def show_session(
         typer.secho(f"Total: {session_totals(messages)}", dim=True)
 
 
+def _register_context() -> None:
+    from assistant.cli_context import session_context
+
+    sessions_app.command("context")(session_context)
+
+
+_register_context()
+
+
 @sessions_app.command("delete")
 def delete_session(
     session_id: Annotated[str, typer.Argument(help="Session id (or a unique prefix).")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete a session and its messages."""
+    """Delete a session, its messages and its saved model state."""
     try:
         store = _store()
         session = store.get_session(session_id)
@@ -130,6 +139,9 @@ def delete_session(
         store.delete_session(session.id)
     except FiresideError as exc:
         raise _exit_for(exc) from None
+    from assistant.session_state import delete_session as delete_state
+
+    delete_state(session.id)  # its saved model state, if any
     typer.echo(f"Deleted session {session.id}.")
 
 

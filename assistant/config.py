@@ -142,6 +142,18 @@ class ServerSettings(BaseModel):
     )
 
 
+class StateSettings(BaseModel):
+    """``[state]``: per-session model state saved on disk (long chats resume at once)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Save and reuse local models' state.")
+    max_bytes: int = Field(
+        default=2_000_000_000, ge=0, description="Cap on the state folder; least recently "
+        "used files are deleted first."
+    )
+
+
 class Settings(BaseSettings):
     """Fireside's settings. Each field can be set in ``config.toml`` or as ``FIRESIDE_<NAME>``."""
 
@@ -193,6 +205,7 @@ class Settings(BaseSettings):
     tools: ToolSettings = Field(default_factory=ToolSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     mcp: McpSettings = Field(default_factory=McpSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
 
     @field_validator("providers")
     @classmethod

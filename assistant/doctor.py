@@ -146,6 +146,11 @@ def doctor(
             failures += 1
             _line(False, "sessions", str(exc))
         failures += _hosted_lines(settings)
+        from assistant.session_state import state_dir, usage
+
+        used = usage()
+        _line(None, "model state", f"{state_dir()} ({used.files} files, "
+              f"{used.bytes / 1e6:,.0f} MB of {settings.state.max_bytes / 1e6:,.0f} MB)")
 
     llama_version = _installed("llama_cpp")
     if llama_version is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -50,7 +50,10 @@ from providers.base import (
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from assistant.context_inspect import Background
+    from assistant.pins import Pin, PinnedFile
     from assistant.retrieval import Retrieved, Retriever
+    from assistant.session_state import SessionStates
     from assistant.tools.registry import Approver, Registry
 
 TITLE_CHARS = 60
@@ -62,6 +65,10 @@ class FittedPrompt:
     prompt_tokens: int
     dropped: int
     sources: tuple[Source, ...] = ()  # code chunks in the prompt (retrieved for this turn)
+    # What went in, for the context report (assistant.context_report):
+    retrieved: Retrieved | None = None
+    pinned: tuple[PinnedFile, ...] = ()
+    tail: tuple[ChatMessage, ...] = ()
 
 
 def compose_user_message(prompt: str, context: str | None = None) -> str:
@@ -105,6 +112,8 @@ class Orchestrator:
         self._provider: Provider | None = None
         self._provider_lock = threading.Lock()
         self._offer_notes = OfferNotes()  # "tools off: …" is said once
+        self._state_cache: SessionStates | None = None  # per-session model state on disk
+        self._after_turn: Background | None = None  # context reports, saved after a turn
 
     # -- provider -------------------------------------------------------------------------
 
@@ -173,10 +182,67 @@ class Orchestrator:
                 warm(system)
 
     def close(self) -> None:
+        """Wait for state saves under way, then free the model."""
+        if self._state_cache is not None:
+            self._state_cache.close()
+        if self._after_turn is not None:
+            self._after_turn.close()
         if self._provider is not None:
             self._provider.close()
         if self._tools is not None:
             self._tools.close()
+
+    @property
+    def after_turn(self) -> Background:
+        """The thread that saves each turn's context report after its answer."""
+        if self._after_turn is None:
+            from assistant.context_inspect import Background
+
+            self._after_turn = Background()
+        return self._after_turn
+
+    # -- per-session model state (assistant.session_state) --------------------------------
+
+    @property
+    def session_states(self) -> SessionStates | None:
+        """The state cache (None when ``[state] enabled`` is false)."""
+        if not self.settings.state.enabled:
+            return None
+        if self._state_cache is None:
+            from assistant.session_state import SessionStates
+
+            self._state_cache = SessionStates(self.settings.state.max_bytes)
+        return self._state_cache
+
+    def _restore_state(
+        self, session_id: str, fitted: FittedPrompt, specs: tuple[ToolSpec, ...]
+    ) -> Iterator[Event]:
+        """Before a local turn: load the session's saved state when it helps."""
+        from assistant.session_state import local_model
+
+        states, local = self.session_states, local_model(self.provider)
+        if states is None or local is None:
+            return
+        note = states.restore(session_id, local, local.prompt_tokens(fitted.messages, specs))
+        if note:
+            yield StatusEvent(note)
+
+    def _save_state_later(
+        self, session_id: str, history: list[ChatMessage], fitted: FittedPrompt,
+        specs: tuple[ToolSpec, ...], answer: str,
+    ) -> None:
+        """After a local turn: save the state the next turn will start from (background)."""
+        from assistant.session_state import local_model
+
+        states, local = self.session_states, local_model(self.provider)
+        if states is None or local is None or fitted.dropped < 0 or not answer:
+            return
+        system: ChatMessage = {"role": "system", "content": self.system_prompt()}
+        following: list[ChatMessage] = [
+            system, *history[fitted.dropped :], {"role": "assistant", "content": answer},
+            {"role": "user", "content": ""},
+        ]
+        states.save_later(session_id, local, lambda: local.prompt_tokens(following, specs))
 
     # -- prompt ---------------------------------------------------------------------------
 
@@ -207,6 +273,7 @@ class Orchestrator:
         *,
         tail: list[ChatMessage] | None = None,
         tools: tuple[ToolSpec, ...] = (),
+        pinned: Sequence[PinnedFile] = (),
     ) -> FittedPrompt:
         """System prompt + as much recent history as fits, leaving room for the answer.
 
@@ -216,6 +283,7 @@ class Orchestrator:
         ContextOverflowError when even that does not fit. ``tail`` (this turn's tool calls
         and results) always stays after the latest message; ``tools`` offered count too.
         """
+        from assistant.pins import apply_pins
         from assistant.retrieval import apply_context
 
         provider = self.provider
@@ -225,11 +293,15 @@ class Orchestrator:
         kept = list(history)
         dropped = 0
         while True:
-            messages = [system, *apply_context(kept, retrieved), *(tail or ())]
+            latest = apply_pins(apply_context(kept, retrieved), pinned)
+            messages = [system, *latest, *(tail or ())]
             tokens = provider.count_tokens(messages) + self._tools_tokens(tools)
             if tokens + reserve <= n_ctx:
                 sources = retrieved.sources if retrieved is not None else ()
-                return FittedPrompt(messages, tokens, dropped, sources)
+                return FittedPrompt(
+                    messages, tokens, dropped, sources, retrieved, tuple(pinned),
+                    tuple(tail or ()),
+                )
             if len(kept) <= 1:
                 if retrieved is not None and retrieved.chunks:
                     retrieved = retrieved.without_last()
@@ -267,8 +339,11 @@ class Orchestrator:
         cancel: threading.Event | None = None,
         tools: bool = True,
         approve: Approver | None = None,
+        pins: Sequence[Pin] = (),
     ) -> Iterator[Event]:
         """Run one turn, yielding events; the last one is always :class:`DoneEvent`.
+
+        ``pins``: files pinned for this turn only, besides the session's saved pins.
 
         With ``tools`` (and ``[tools] enabled``) the model may call tools: each call is a
         :class:`ToolCallEvent` then a :class:`ToolResultEvent`, and the model goes on with
@@ -288,7 +363,7 @@ class Orchestrator:
             content = compose_user_message(prompt, context)
             self.store.add_message(session_id, "user", content)
             try:
-                yield from self._generate(session_id, cancel, tools, approve)
+                yield from self._generate(session_id, cancel, tools, approve, pins)
             except FiresideError as exc:
                 yield ErrorEvent(str(exc))
         finally:
@@ -301,7 +376,10 @@ class Orchestrator:
         cancel: threading.Event,
         use_tools: bool = True,
         approve: Approver | None = None,
+        pins: Sequence[Pin] = (),
     ) -> Iterator[Event]:
+        from assistant.context_inspect import read_turn_pins, save_report_later
+
         provider = self.provider
         if not provider.loaded:
             yield StatusEvent(f"loading {provider.name}…")
@@ -317,6 +395,9 @@ class Orchestrator:
         note = getattr(provider, "template_note", None)
         if note:
             yield StatusEvent(note)
+        pinned, pin_notes = read_turn_pins(self, session_id, pins)
+        for text in pin_notes:
+            yield StatusEvent(text)
         if use_tools and not self._tools_off():
             # MCP servers start only on a turn that offers tools to a model able to call them.
             yield from self._load_tools()
@@ -325,15 +406,15 @@ class Orchestrator:
         off = self._offer_notes.take(self._tools_off()) if use_tools else None
         if off:
             yield StatusEvent(off)
-        retrieved = yield from self._retrieve(history, specs)
+        retrieved = yield from self._retrieve(history, specs, pinned)
         try:
-            fitted = self.fit_prompt(history, retrieved, tools=specs)
+            fitted = self.fit_prompt(history, retrieved, tools=specs, pinned=pinned)
         except ContextOverflowError:
             if not specs:
                 raise
             # The tools' descriptions leave no room: answer without tools rather than fail.
             loop, specs = None, ()
-            fitted = self.fit_prompt(history, retrieved)
+            fitted = self.fit_prompt(history, retrieved, pinned=pinned)
             yield StatusEvent("no tools for this answer: the prompt leaves no room for them")
         if fitted.dropped:
             yield StatusEvent(
@@ -352,6 +433,7 @@ class Orchestrator:
             tools_off=self._tools_off() if use_tools else None,
         )
         yield context
+        yield from self._restore_state(session_id, fitted, specs)
         options = GenerationOptions(
             max_tokens=self.settings.max_tokens,
             temperature=self.settings.temperature,
@@ -448,7 +530,9 @@ class Orchestrator:
                     yield StatusEvent(f"{stopped}; answering with the results so far")
                     scratch[:] = plain_steps(scratch)
                     options = replace(options, tools=())
-                fitted = yield from self._refit(history, retrieved, scratch, options.tools)
+                fitted = yield from self._refit(
+                    history, retrieved, scratch, options.tools, pinned
+                )
                 if fitted.dropped < 0:
                     stopped = "stopped: the tool results no longer fit the model's context"
                     yield StatusEvent(stopped)
@@ -462,6 +546,8 @@ class Orchestrator:
         if cancel.is_set() and status == "complete":
             status = "cancelled"
         done = save()
+        self._save_state_later(session_id, history, fitted, specs, done.content)
+        save_report_later(self, session_id, done.message_id, history, fitted, options.tools)
         for text in _notes(provider):
             yield StatusEvent(text)
         if error:
@@ -525,20 +611,24 @@ class Orchestrator:
         retrieved: Retrieved | None,
         scratch: list[ChatMessage],
         specs: tuple[ToolSpec, ...],
+        pinned: Sequence[PinnedFile] = (),
     ) -> Generator[Event, None, FittedPrompt]:
         """The prompt for the next step: the context budget is checked again with the tool
         results; the oldest results are replaced by a note while it does not fit (a
         FittedPrompt with ``dropped`` -1 when nothing is left to remove)."""
         while True:
             try:
-                return self.fit_prompt(history, retrieved, tail=scratch, tools=specs)
+                return self.fit_prompt(
+                    history, retrieved, tail=scratch, tools=specs, pinned=pinned
+                )
             except ContextOverflowError:
                 if not shrink_results(scratch):
                     return FittedPrompt([], 0, -1)
                 yield StatusEvent("removed an earlier tool result to fit the context")
 
     def _retrieve(
-        self, history: list[ChatMessage], tools: tuple[ToolSpec, ...] = ()
+        self, history: list[ChatMessage], tools: tuple[ToolSpec, ...] = (),
+        pinned: Sequence[PinnedFile] = (),
     ) -> Generator[Event, None, Retrieved | None]:
         """Code chunks for the latest question (None without a retriever), within half the
         room the system prompt, ``tools``, the question and the answer leave; an index that
@@ -558,6 +648,7 @@ class Orchestrator:
             - self._reserve(n_ctx)
             - provider.count_tokens([system, history[-1]])
             - self._tools_tokens(tools)
+            - sum(p.tokens for p in pinned)
         )
         budget = budget_for(self.settings.index, room)
         try:

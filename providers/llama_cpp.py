@@ -87,6 +87,7 @@ class LlamaCppProvider:
         self._last_tokens: list[int] = []
         self._lock = threading.RLock()
         self._notes: list[str] = []
+        self.generations = 0  # streams run so far (a saved state is stale once this moves)
 
     # -- loading --------------------------------------------------------------------------
 
@@ -262,6 +263,68 @@ class LlamaCppProvider:
         with self._lock:
             return len(self._tokens(messages, tools))
 
+    # -- per-session state on disk (assistant.session_state) ------------------------------
+
+    @property
+    def identity(self) -> str:
+        """Which model file this is (path, size, mtime): a saved state never loads into
+        another model or a changed file."""
+        stat = self.model_path.stat()
+        return f"{self.model_path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+
+    def prompt_tokens(
+        self, messages: list[ChatMessage], tools: tuple[ToolSpec, ...] = ()
+    ) -> list[int]:
+        """The exact tokens :meth:`stream` evaluates for ``messages`` and ``tools``."""
+        self.load()
+        with self._lock:
+            return self._tokens(messages, self._offered(messages, tools))
+
+    def _offered(
+        self, messages: list[ChatMessage], tools: tuple[ToolSpec, ...]
+    ) -> tuple[ToolSpec, ...]:
+        """The tools a prompt really carries: without native tool calls, a greeting or general
+        question gets none, and others only those it points to."""
+        if tools and not self.native_tools:
+            return tuple(local_tools.tools_for(messages, tools))
+        return tools
+
+    def cached_prefix(self, tokens: list[int]) -> int:
+        """How many leading ``tokens`` the live KV cache holds already."""
+        from providers import llama_state
+
+        with self._lock:
+            if self._llm is None:
+                return 0
+            return llama_state.common_prefix(llama_state.held_tokens(self._llm), tokens)
+
+    def snapshot_state(
+        self, next_prompt: list[int], generation: int
+    ) -> tuple[list[int], Any] | None:
+        """The live state cut to what ``next_prompt`` shares with it: (tokens, data).
+
+        None when the model ran another stream since ``generation`` (the cache holds
+        another chat now) or nothing is shared."""
+        from providers import llama_state
+
+        with self._lock:
+            llm = self._llm
+            if llm is None or self.generations != generation:
+                return None
+            keep = llama_state.common_prefix(llama_state.held_tokens(llm), next_prompt)
+            if keep <= 0:
+                return None
+            llama_state.truncate(llm, keep)
+            return llama_state.held_tokens(llm), llama_state.snapshot(llm, self._llama_cpp)
+
+    def restore_state(self, tokens: list[int], data: bytearray) -> None:
+        """Load a saved state holding ``tokens`` (ProviderError when llama.cpp refuses it)."""
+        from providers import llama_state
+
+        self.load()
+        with self._lock:
+            llama_state.restore(self._llm, self._llama_cpp, tokens, data)
+
     # -- generation -----------------------------------------------------------------------
 
     def warm_up(
@@ -277,6 +340,7 @@ class LlamaCppProvider:
             llm = self._llm
             # Leave the prefix in the KV cache; the next generate() reuses it.
             if len(tokens) < llm.n_ctx():
+                self.generations += 1
                 llm.reset()
                 llm.eval(tokens)
 
@@ -298,11 +362,9 @@ class LlamaCppProvider:
         self.load()
         with self._lock:
             llm = self._llm
-            tools = options.tools
-            if tools and not self.native_tools:
-                # A greeting or general question gets no tools; others, those it points to.
-                tools = local_tools.tools_for(messages, tools)
+            tools = self._offered(messages, options.tools)
             tokens = self._tokens(messages, tools)
+            self.generations += 1
             n_ctx = int(llm.n_ctx())
             room = n_ctx - len(tokens)
             if room <= 0:

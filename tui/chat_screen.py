@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.worker import get_current_worker
 
+from assistant.context_report import status_text
 from assistant.errors import FiresideError
 from assistant.events import (
     ContextEvent,
@@ -54,6 +55,7 @@ from tui.turn import TokenBatcher, Turn
 
 if TYPE_CHECKING:
     from assistant.orchestrator import Orchestrator
+    from assistant.pins import Pin
     from assistant.store import Store
     from providers.router import HostedPreview
 
@@ -97,6 +99,8 @@ class ChatScreen(Screen[None]):
         self.tools_on = orchestrator.settings.tools.enabled
         self.status_bar.tools = self.tools_on
         self.pending_context: list[tuple[str, str]] = []
+        # Files pinned to this chat (/add, /drop); saved with the session once it exists.
+        self.pins: list[Pin] = []
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -205,6 +209,7 @@ class ChatScreen(Screen[None]):
                     turn.prompt, session_id=turn.session_id, cancel=turn.cancel,
                     context=turn.context, tools=self.tools_on,
                     approve=approver_for(self, turn),
+                    pins=list(self.pins) if turn.session_id is None else (),
                 ),
                 getattr(self.app, "model_queue", None),
                 turn.cancel,
@@ -286,6 +291,9 @@ class ChatScreen(Screen[None]):
                 self._show_model(event.model, hosted)
             await view.set_sources(event.sources, event.left_out)
             self.status_bar.model_tools = event.tools_off is None
+            self.status_bar.ctx = status_text(
+                event.prompt_tokens, event.context_size, event.provider != "local"
+            )
             if not turn.stopping:
                 self.status_bar.set_state("answering…", BUSY)
         elif isinstance(event, ErrorEvent):
@@ -297,6 +305,9 @@ class ChatScreen(Screen[None]):
             await view.finish(event.status, event.content, turn.error)
             if event.timings.tokens_per_s:
                 self.status_bar.speed = event.timings.tokens_per_s
+            if event.usage.prompt_tokens and event.provider == "local":  # as evaluated
+                size = self.orchestrator.provider.context_size
+                self.status_bar.ctx = status_text(event.usage.prompt_tokens, size)
 
     async def on_answer_ended(self, message: AnswerEnded) -> None:
         turn = message.turn
@@ -312,6 +323,10 @@ class ChatScreen(Screen[None]):
             self._set_turn(None)
         if self.session_id is None and turn.session_id is not None:
             self.session_id = turn.session_id
+            if self.pins:  # pinned before the chat was saved: keep them with it
+                from assistant.context_inspect import save_pins
+
+                save_pins(self.orchestrator, self.session_id, self.pins)
         self._show_idle_state()
         self._show_title()
         await self.refresh_sessions()
@@ -407,6 +422,10 @@ class ChatScreen(Screen[None]):
             return
         await self._leave_turn()
         self.session_id = session.id
+        from assistant.context_inspect import session_pins
+
+        self.pins = session_pins(self.orchestrator, session.id)
+        self.status_bar.ctx = ""
         await self.message_list.show_history(history, sources)
         await show_saved_steps(self.message_list, history, steps)
         self.status_bar.title = session.title
@@ -427,6 +446,8 @@ class ChatScreen(Screen[None]):
         """Start an empty chat; it is saved (and titled) when the first message is sent."""
         await self._leave_turn()
         self.session_id = None
+        self.pins = []
+        self.status_bar.ctx = ""
         await self.message_list.clear()
         self.status_bar.title = NEW_CHAT_TITLE
         self.status_bar.speed = None
@@ -476,6 +497,9 @@ class ChatScreen(Screen[None]):
                 return
             try:
                 self.store.delete_session(session_id)
+                from assistant.session_state import delete_session as delete_state
+
+                delete_state(session_id)  # its saved model state, if any
             except FiresideError as exc:
                 self._tell(str(exc), title="Cannot delete the chat", severity="error")
                 return

@@ -54,6 +54,17 @@ class PromptInput(TextArea, inherit_bindings=False):
                     self.clear()  # now, so keys typed right after Enter start a new prompt
                 self.post_message(PromptSubmitted(text))
             return
+        if event.key == "tab" and self.text.startswith(("/add ", "/drop ")):
+            from tui.context_commands import complete
+
+            root = getattr(getattr(self.screen, "orchestrator", None), "project_root", None)
+            completed = complete(root, self.text)
+            if completed is not None:
+                event.stop()
+                event.prevent_default()
+                self.text = completed
+                self.move_cursor(self.document.end)
+                return
         if event.key in NEWLINE_KEYS:
             event.stop()
             event.prevent_default()

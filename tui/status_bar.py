@@ -31,12 +31,14 @@ class StatusBar(Horizontal):
     api: reactive[str] = reactive("")  # "API http://127.0.0.1:8765" while /serve runs
     tools: reactive[bool] = reactive(True)  # may the model call tools (Ctrl+T)
     model_tools: reactive[bool] = reactive(True)  # does [tools] offer give this model tools
+    ctx: reactive[str] = reactive("")  # "ctx 2,310/4,096": the last prompt against the window
 
     def compose(self) -> ComposeResult:
         yield Label(id="model", markup=False)
         yield Label(id="state", markup=False)
         yield Label(id="index", markup=False)
         yield Label(id="speed", markup=False)
+        yield Label(id="ctx", markup=False)
         yield Label(id="tools", markup=False)
         yield Label(id="api", markup=False)
         yield Label(id="title", markup=False)
@@ -81,6 +83,9 @@ class StatusBar(Horizontal):
     def watch_model_tools(self) -> None:
         self._paint()
 
+    def watch_ctx(self) -> None:
+        self._paint()
+
     def _paint(self) -> None:
         try:
             model = self.query_one("#model", Label)
@@ -99,6 +104,9 @@ class StatusBar(Horizontal):
         speed = self.query_one("#speed", Label)
         speed.update(f"{self.speed:.1f} tok/s" if self.speed else "")
         speed.display = bool(self.speed)
+        ctx = self.query_one("#ctx", Label)
+        ctx.update(self.ctx)
+        ctx.display = bool(self.ctx)
         tools = self.query_one("#tools", Label)
         on = self.tools and self.model_tools
         tools.update("tools on" if on else "tools off" if not self.tools else "tools off (model)")

@@ -107,10 +107,31 @@ def _m005_message_sources(db: sqlite_utils.Database) -> None:
     db["message_sources"].create_index(["session_id", "message_id"])
 
 
+def _m006_pins_and_turn_context(db: sqlite_utils.Database) -> None:
+    # Files pinned to a chat (/add), in order; and what each answer's prompt held, part by
+    # part with token counts (assistant.context_report), as JSON.
+    db["session_pins"].create(
+        {"id": int, "session_id": str, "position": int, "path": str, "start_line": int,
+         "end_line": int},
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "path"},
+    )
+    db["session_pins"].create_index(["session_id", "position"])
+    db["turn_context"].create(
+        {"message_id": int, "session_id": str, "report": str, "created_at": str},
+        pk="message_id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "report"},
+    )
+    db["turn_context"].create_index(["session_id", "message_id"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial,
     _m002_message_search,
     _m003_message_cost,
     _m004_tools,
     _m005_message_sources,
+    _m006_pins_and_turn_context,
 ]
