@@ -40,7 +40,7 @@ def model_rows(settings: Settings) -> list[dict[str, Any]]:
 
     rows: list[dict[str, Any]] = []
     try:
-        path = resolve_model_path(settings.model)
+        path = resolve_model_path(settings.model, settings.models_dirs)
         local: dict[str, Any] = {"id": model_name(path), "provider": "local", "kind": "llama.cpp",
                                  "where": str(path), "ready": True, "note": ""}
     except FiresideError as exc:
