@@ -65,7 +65,7 @@ def available_ram() -> int | None:
 
 
 def _gb(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB" if n >= 2**28 else f"{n / 2**20:.0f} MiB"
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 
 def check_memory(path: Path, context: int, available: int | None = None) -> int:

@@ -160,7 +160,12 @@ def download(
         digest = _Digest(part)
         meter = _Meter(item.file_name, report, every)
         report(Progress("start", item.file_name, out.tell(), item.size))
-        _fetch(client, item, out, digest, meter, report, sleep)
+        try:
+            _fetch(client, item, out, digest, meter, report, sleep)
+        except ModelPullError:
+            if out.tell() == 0:
+                part.unlink(missing_ok=True)  # nothing arrived: leave no empty .part
+            raise
         out.flush()
         os.fsync(out.fileno())
     sha = digest.hexdigest()
@@ -274,7 +279,7 @@ def _stream_once(client: Any, item: PullFile, out: Any, digest: Any, meter: _Met
             total = total or (int(length) if length and length.isdigit() else None)
             if total:
                 check_disk(Path(out.name).parent, total)
-        for chunk in response.iter_raw(CHUNK):
+        for chunk in response.iter_raw():  # as received: a drop loses no buffered bytes
             out.write(chunk)
             digest.update(chunk)
             meter.update(out.tell(), total)
