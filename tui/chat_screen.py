@@ -514,7 +514,8 @@ class ChatScreen(Screen[None]):
             self._tell(str(exc), title="Cannot list models", severity="error")
             return
         name, hosted = self._model
-        current = name if hosted or name != rows[0]["id"] else "local"
+        others = {row["id"] for row in rows if row.get("choice")}  # other local GGUFs
+        current = name if hosted or name in others else "local"
 
         def picked(choice: str | None) -> None:
             if choice and choice != current:
