@@ -245,3 +245,26 @@ def test_chat_with_the_pulled_model(server: GGUFServer, tmp_path_factory: pytest
         provider.close()
     text = "".join(p for p in pieces if isinstance(p, str))
     assert text.strip() and provider.name == "tiny-Q4_K_M"
+
+
+def test_ctrl_c_keeps_the_part_and_the_same_command_resumes(server: GGUFServer,
+                                                            embedded: Path) -> None:
+    server.faults[FILE] = ["slow"]
+    seen: list[Progress] = []
+
+    def interrupt(progress: Progress) -> None:
+        seen.append(progress)
+        if progress.event == "progress" and progress.bytes > 0:
+            raise KeyboardInterrupt
+
+    with make_client(timeout=5.0) as client, pytest.raises(KeyboardInterrupt):
+        plan = plan_pull(client, f"hf:acme/tiny-GGUF/{FILE}")
+        pull(plan, fireside_models_dir(), client=client, report=interrupt)
+    part = fireside_models_dir() / (FILE + ".part")
+    kept = part.stat().st_size
+    assert 0 < kept < embedded.stat().st_size
+    assert not (fireside_models_dir() / FILE).exists()
+    assert not [t for t in threading.enumerate() if t.name == "pull-sha256"]
+    paths, _ = run_pull(server, f"hf:acme/tiny-GGUF/{FILE}")
+    assert sha(paths[0]) == sha(embedded)
+    assert server.requests[-1][1] == f"bytes={kept}-"
