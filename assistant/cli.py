@@ -48,7 +48,8 @@ def main_callback(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
     model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Path to a GGUF model file.")
+        str | None, typer.Option(
+            "--model", "-m", help="A GGUF file, or a name from `fireside models list`.")
     ] = None,
     session: Annotated[
         str | None, typer.Option("--session", "-s", help="Open this session in the TUI.")
@@ -90,8 +91,8 @@ def chat(
         typer.Option(
             "--model",
             "-m",
-            help="Path to a GGUF model file, or PROVIDER/MODEL for a configured hosted model "
-            "(see `fireside models list`).",
+            help="A GGUF file, a local model's name, or PROVIDER/MODEL for a configured "
+            "hosted model (see `fireside models list`).",
         ),
     ] = None,
     system: Annotated[

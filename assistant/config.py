@@ -166,7 +166,12 @@ class Settings(BaseSettings):
 
     model: str | None = Field(
         default=None,
-        description="Path to a GGUF file. Empty: the embedded SmolLM2-135M-Instruct model.",
+        description="A GGUF file's path, or a name from `fireside models list`. Empty: the "
+        "embedded SmolLM2-135M-Instruct model.",
+    )
+    models_dirs: list[str] = Field(
+        default_factory=list,
+        description="More folders with GGUF files for `fireside models list` (used in place).",
     )
     context_size: int = Field(
         default=4096, ge=256, description="Context window in tokens (capped at the model's)."

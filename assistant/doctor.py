@@ -160,7 +160,7 @@ def doctor(
         _line(True, "llama.cpp", f"llama-cpp-python {llama_version} (build {build_fingerprint()})")
         typer.echo(f"       flags for this CPU: {' '.join(cmake_args())}")
     try:
-        path = resolve_model_path(settings.model)
+        path = resolve_model_path(settings.model, settings.models_dirs)
     except FiresideError as exc:
         _line(False, "model", str(exc))
         raise typer.Exit(1) from None

@@ -26,6 +26,14 @@ class ModelNotFoundError(ModelError):
     """The configured model path does not exist."""
 
 
+class ModelPullError(ModelError):
+    """``fireside models pull`` failed: not found, refused, no space, network, checksum."""
+
+
+class ChecksumMismatchError(ModelPullError):
+    """A download's sha256 differs from the expected one; the file is kept aside."""
+
+
 class ContextOverflowError(FiresideError):
     """The prompt does not fit in the model's context window even after trimming history."""
 

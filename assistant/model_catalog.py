@@ -3,7 +3,7 @@
 Shared by ``fireside models list``, ``fireside doctor`` and the TUI's model picker. Reads only
 the configuration and where each key is set (never a key's value); contacts no endpoint.
 
-Exports :func:`model_rows` and :func:`key_state`.
+Exports :func:`model_rows`, :func:`local_model_rows` and :func:`key_state`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def model_rows(settings: Settings) -> list[dict[str, Any]]:
 
     rows: list[dict[str, Any]] = []
     try:
-        path = resolve_model_path(settings.model)
+        path = resolve_model_path(settings.model, settings.models_dirs)
         local: dict[str, Any] = {"id": model_name(path), "provider": "local", "kind": "llama.cpp",
                                  "where": str(path), "ready": True, "note": ""}
     except FiresideError as exc:
@@ -69,4 +69,22 @@ def model_rows(settings: Settings) -> list[dict[str, Any]]:
                 "ready": ready,
                 "note": state + (" · hosted default" if default == (name, model) else ""),
             })
+    return rows
+
+
+def local_model_rows(settings: Settings, current_path: str = "") -> list[dict[str, Any]]:
+    """The other GGUFs found on this machine (``fireside models list``), as picker rows;
+    ``choice`` is ``gguf:NAME``. Reads headers (cached), loads nothing, no network."""
+    from providers.localmodels.discovery import discover
+
+    rows: list[dict[str, Any]] = []
+    for m in discover(settings.models_dirs).models:
+        if str(m.path) == current_path:
+            continue
+        size = f"{m.size / 1e9:.1f} GB" if m.size >= 1e8 else f"{m.size / 1e6:.0f} MB"
+        facts = " · ".join(x for x in (m.source, size, m.quantization,
+                                       "native tools" if m.native_tools else "") if x)
+        rows.append({"id": m.name, "provider": "local", "kind": "llama.cpp",
+                     "where": str(m.path), "ready": True, "note": facts,
+                     "choice": f"gguf:{m.name}"})
     return rows

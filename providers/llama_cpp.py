@@ -106,6 +106,10 @@ class LlamaCppProvider:
             if self._llm is not None:
                 return
             check_gguf(self.model_path)
+            from providers.localmodels.memory import check_memory
+
+            # Refuse a model that cannot fit (with the numbers) before llama.cpp tries.
+            self._requested_ctx = check_memory(self.model_path, self._requested_ctx)
             if self._probe:
                 from providers.probe import run_probe
 

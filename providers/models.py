@@ -29,14 +29,23 @@ def default_model_path() -> Path | None:
     return None
 
 
-def resolve_model_path(configured: str | None) -> Path:
-    """The GGUF to load; raises ModelError with the fix when it is missing or not a GGUF."""
+def resolve_model_path(configured: str | None, models_dirs: list[str] | tuple[str, ...] = ()
+                       ) -> Path:
+    """The GGUF to load: a path, or a name ``fireside models list`` shows (e.g. an Ollama
+    ``qwen2.5-coder:1.5b``); raises ModelError with the fix when it is missing or not a GGUF."""
     if configured:
         path = Path(configured).expanduser()
         if not path.exists():
+            path = _by_name(configured, models_dirs) or path
+        if not path.exists():
+            if not _looks_like_path(configured):
+                raise ModelNotFoundError(
+                    f"no model named {configured!r}: see `fireside models list` (or give "
+                    "the path of a .gguf file)"
+                )
             raise ModelNotFoundError(
                 f"model file not found: {path} (set FIRESIDE_MODEL, --model or `model` in "
-                "config.toml to a .gguf file)"
+                "config.toml to a .gguf file or a name from `fireside models list`)"
             )
     else:
         found = default_model_path()
@@ -48,6 +57,19 @@ def resolve_model_path(configured: str | None) -> Path:
         path = found
     check_gguf(path)
     return path
+
+
+def _looks_like_path(value: str) -> bool:
+    return value.lower().endswith(".gguf") or value.startswith(("/", "~", ".")) or (
+        "/" in value and ":" not in value
+    )
+
+
+def _by_name(name: str, models_dirs: list[str] | tuple[str, ...]) -> Path | None:
+    from providers.localmodels.discovery import find_model
+
+    found = find_model(name, models_dirs)
+    return found.path if found is not None else None
 
 
 def check_gguf(path: Path) -> None:
@@ -71,8 +93,10 @@ def local_provider(settings: Settings) -> LlamaCppProvider:
     """The llama.cpp provider for the configured model (not loaded yet)."""
     from providers.llama_cpp import LlamaCppProvider
 
-    return LlamaCppProvider(
-        resolve_model_path(settings.model),
-        context_size=settings.context_size,
-        threads=settings.threads,
+    path = resolve_model_path(settings.model, settings.models_dirs)
+    provider = LlamaCppProvider(
+        path, context_size=settings.context_size, threads=settings.threads
     )
+    if settings.model and not Path(settings.model).expanduser().exists():
+        provider.name = settings.model  # a listed name (an Ollama blob's file name is a hash)
+    return provider

@@ -34,14 +34,35 @@ CAPABLE_FAMILIES: tuple[str, ...] = (
 _TAG = re.compile(r"\{%-?(.*?)-?%\}|\{\{-?(.*?)-?\}\}", re.DOTALL)
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.DOTALL)
 _TOOLS = re.compile(r"(?<![\w.])tools\b")
+_PROBE_NAME = "fireside_probe_tool"
 
 
 def template_renders_tools(template: str) -> bool:
     """True when a Jinja chat template uses a ``tools`` variable in its code (``{% if tools
-    %}``, ``{{ tools | tojson }}``…); the word in literal text or inside a string does not
-    count."""
-    if not template:
+    %}``, ``{{ tools | tojson }}``…; the word in literal text or inside a string does not
+    count) and rendering it with one tool really puts that tool in the prompt. The template
+    runs in the sandboxed renderer (templates are untrusted); one that fails to render with a
+    tool does not render tools natively."""
+    if not template or not _uses_tools(template):
         return False
+    from providers import chat_template
+
+    tool = {
+        "type": "function",
+        "function": {
+            "name": _PROBE_NAME,
+            "description": "probe",
+            "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+        },
+    }
+    try:
+        text = chat_template.render(template, [{"role": "user", "content": "hi"}], tools=[tool])
+    except Exception:  # a broken or unusual template: not native
+        return False
+    return _PROBE_NAME in text
+
+
+def _uses_tools(template: str) -> bool:
     for match in _TAG.finditer(template):
         code = _STRING.sub("''", match.group(1) or match.group(2) or "")
         if _TOOLS.search(code):

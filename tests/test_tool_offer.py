@@ -36,7 +36,11 @@ SMOL_LIKE = (
 def test_a_template_that_uses_tools_renders_them() -> None:
     assert template_renders_tools(QWEN_LIKE)
     assert template_renders_tools("{{ tools|tojson }}")
-    assert template_renders_tools("{%- if tools is defined and tools %}x{% endif %}")
+    assert template_renders_tools(
+        "{%- if tools is defined and tools %}{{ tools | tojson }}{% endif %}"
+    )
+    # Uses the variable but never puts the tools into the prompt: not native.
+    assert not template_renders_tools("{%- if tools is defined and tools %}x{% endif %}")
 
 
 def test_the_word_in_text_or_strings_does_not_count() -> None:

@@ -185,6 +185,9 @@ class FiresideApp(App[None]):
     def on_model_warmed_up(self, message: ModelWarmedUp) -> None:
         self.chat.set_model_name(message.name, hosted=message.hosted)
         self.chat.set_model_state("ready", READY)
+        from tui.model_tip import sync_tip
+
+        sync_tip(self.chat, not message.hosted and not self.orchestrator.settings.model)
 
     def on_model_picked(self, message: ModelPicked) -> None:
         """Use the picked model from the next turn on, as ``chat --model`` would."""
@@ -195,7 +198,11 @@ class FiresideApp(App[None]):
                         severity="warning")
             return
         base = self.chat.base_settings
-        if message.choice == "local":
+        if message.choice.startswith("gguf:"):  # a GGUF found on this machine
+            settings = base.model_copy(update={
+                "model": message.choice[5:],
+                "policy": "local" if base.policy == "hosted" else base.policy})
+        elif message.choice == "local":
             # The configured policy, unless it sends everything to a hosted model.
             settings = base.model_copy(update={"policy": "local"}) if (
                 base.policy == "hosted"

@@ -530,15 +530,17 @@ class ChatScreen(Screen[None]):
         if self._live_turns:  # a stopped answer is still being saved: its model is in use
             self._tell("An answer is still stopping; pick a model in a moment.")
             return
-        from assistant.model_catalog import model_rows
+        from assistant.model_catalog import local_model_rows, model_rows
 
         try:
             rows = model_rows(self.base_settings)
+            rows[1:1] = local_model_rows(self.base_settings, rows[0]["where"])
         except FiresideError as exc:
             self._tell(str(exc), title="Cannot list models", severity="error")
             return
         name, hosted = self._model
-        current = name if hosted else "local"
+        others = {row["id"] for row in rows if row.get("choice")}  # other local GGUFs
+        current = name if hosted or name in others else "local"
 
         def picked(choice: str | None) -> None:
             if choice and choice != current:

@@ -103,6 +103,8 @@ class ModelPicker(ModalScreen[str | None]):
 
     @staticmethod
     def choice_of(row: dict[str, object]) -> str:
+        if row.get("choice"):  # another local GGUF: ``gguf:NAME``
+            return str(row["choice"])
         return "local" if row["provider"] == "local" else str(row["id"])
 
     def compose(self) -> ComposeResult:
@@ -110,7 +112,8 @@ class ModelPicker(ModalScreen[str | None]):
         for row in self._rows:
             choice = self.choice_of(row)
             if row["provider"] == "local":
-                where = "local · llama.cpp" + ("" if row["ready"] else f" · {row['note']}")
+                where = "local · llama.cpp" + (
+                    f" · {row['note']}" if row["note"] or not row["ready"] else "")
             else:
                 where = f"hosted · {row['kind']} · {row['note']}"
             mark = "●" if choice == self._current or row["id"] == self._current else " "
