@@ -162,9 +162,10 @@ def search_sessions(
         return []
     with store._tx() as db:
         ranked = db.execute(
-            "SELECT f.rowid, f.rank, m.session_id FROM messages_fts f"
-            " JOIN messages m ON m.id = f.rowid"
-            " WHERE messages_fts MATCH ? ORDER BY f.rank LIMIT ?",
+            # Rank in the FTS table alone, then look up the few rows kept.
+            "SELECT f.id, f.rank, m.session_id FROM (SELECT rowid AS id, rank FROM"
+            " messages_fts WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?) f"
+            " JOIN messages m ON m.id = f.id ORDER BY f.rank",
             (match, max(200, limit * 10)),
         ).fetchall()
         best: dict[str, tuple[int, float]] = {}
