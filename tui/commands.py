@@ -153,11 +153,12 @@ def _register_help(commands: CommandRegistry) -> None:
 
 def default_commands() -> CommandRegistry:
     """The commands every chat screen starts with (add your module's ``register`` here)."""
-    from tui import api_server, search_command, tool_commands
+    from tui import api_server, search_command, session_find, tool_commands
 
     commands = CommandRegistry()
     _register_help(commands)
     search_command.register(commands)
     api_server.register(commands)
     tool_commands.register(commands)
+    session_find.register(commands)
     return commands
