@@ -128,3 +128,44 @@ def test_continue_an_imported_chat_with_the_local_model(
     messages = store.messages(session.id)
     assert messages[-1].role == "assistant" and messages[-1].content == "You said Friday."
     assert store.get_session(session.id).source == "claude"
+
+
+def test_done_when_three_imports_search_and_continue_from_the_cli(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The issue's story: a ChatGPT zip, a Claude zip and an llm logs.db imported, an old
+    answer found with `sessions search`, and that chat continued with `fireside chat -s`."""
+    import pytest
+
+    llm = pytest.importorskip("llm")
+    import sqlite_utils
+
+    import providers.models
+    from tests.importers.test_llm_logs import Canned
+
+    monkeypatch.setenv("LLM_USER_PATH", str(tmp_path / "llm-home"))
+    logs = sqlite_utils.Database(tmp_path / "logs.db")
+    response = Canned(["Use a smaller kettle."]).conversation().prompt("How to save energy?")
+    response.text()
+    response.log_to_db(logs)
+    logs.conn.close()
+    assert isinstance(response.model, llm.Model)
+    chatgpt = write_zip(tmp_path / "chatgpt.zip", {"conversations.json": [
+        chatgpt_conversation("c-bread", "Bread", BREAD)]})
+    claude = write_zip(tmp_path / "claude.zip", {"conversations.json": [
+        claude_conversation("u-1", "Pasta notes", PASTA)]})
+    scripted = ScriptedProvider(["Feed it twice a day."])
+    monkeypatch.setattr(providers.models, "local_provider", lambda _settings: scripted)
+    runner = CliRunner()
+
+    for path in (chatgpt, claude, tmp_path / "logs.db"):
+        result = runner.invoke(app, ["sessions", "import", str(path)])
+        assert result.exit_code == 0 and result.stdout.startswith("Imported 1 session")
+    (hit,) = json.loads(runner.invoke(app, ["sessions", "search", "starter", "--json"]).stdout)
+    assert hit["title"] == "Bread"
+    result = runner.invoke(app, ["chat", "-s", hit["session_id"], "How often should I feed it?"])
+
+    assert result.exit_code == 0, result.output
+    assert "Feed it twice a day." in result.stdout
+    sent = "\n".join(m["content"] for m in scripted.requests[-1])
+    assert "Your starter was probably too young." in sent
