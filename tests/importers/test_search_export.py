@@ -169,3 +169,17 @@ def test_done_when_three_imports_search_and_continue_from_the_cli(
     assert "Feed it twice a day." in result.stdout
     sent = "\n".join(m["content"] for m in scripted.requests[-1])
     assert "Your starter was probably too young." in sent
+
+
+def test_a_very_common_word_ranks_the_newest_matches(store: Store, monkeypatch) -> None:
+    import assistant.store.archive as archive
+
+    ids = []
+    for i in range(4):
+        session = store.create_session(f"Chat {i}")
+        store.add_message(session.id, "user", "kettle " * (4 - i))  # the oldest: densest
+        ids.append(session.id)
+    assert search_sessions(store, "kettle")[0].session_id == ids[0]
+    monkeypatch.setattr(archive, "RANK_WINDOW", 2)
+
+    assert [h.session_id for h in search_sessions(store, "kettle")] == [ids[2], ids[3]]
