@@ -31,7 +31,7 @@ def import_sessions(
         Path,
         typer.Argument(help="A ChatGPT or Claude export (.zip, conversations.json, or "
                        "conversations-000.json of a split export), an llm logs.db, or a "
-                       "Fireside .jsonl export.", show_default=False),
+                       "Fireside .jsonl export."),
     ],
     source: Annotated[
         ImportFormat | None,

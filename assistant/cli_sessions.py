@@ -98,7 +98,8 @@ def show_session(
         sources = _store().message_sources(session.id)
     except FiresideError as exc:
         raise _exit_for(exc) from None
-    typer.echo(f"{session.title}  ({session.id}, {len(messages)} messages)")
+    origin = f", imported from {session.source}" if session.source else ""
+    typer.echo(f"{session.title}  ({session.id}, {len(messages)} messages{origin})")
     for message in messages:
         mark = STATUS_MARKS.get(message.status, "")
         typer.echo("")
