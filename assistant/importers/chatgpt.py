@@ -65,6 +65,13 @@ def _part_text(part: Any) -> str:
 def _content_text(message: dict[str, Any]) -> str:
     content = message.get("content") or {}
     kind = content.get("content_type")
+    author = message.get("author") or {}
+    if kind == "text" and author.get("role") == "tool":  # a tool's raw output (browser, memory…)
+        return note(f"{author.get('name') or 'tool'} output", " ".join(
+            p for p in content.get("parts") or [] if isinstance(p, str)))
+    if kind == "text" and message.get("recipient") not in ("all", None):  # a call to a tool
+        return note(f"call {message['recipient']}", " ".join(
+            p for p in content.get("parts") or [] if isinstance(p, str)))
     if kind in ("text", "multimodal_text"):
         return "\n\n".join(t for t in (_part_text(p) for p in content.get("parts") or []) if t)
     if kind == "code":

@@ -169,3 +169,33 @@ def test_a_failure_midway_leaves_nothing(
         import_file(store, path)
     assert store.list_sessions() == []
     assert store.search_messages("spaghetti") == []
+
+
+def test_chatgpt_tool_calls_and_outputs_become_notes(store: Store, tmp_path: Path) -> None:
+    from tests.support.exports import ChatGPTTree, text
+
+    tree = ChatGPTTree("c-dalle")
+    tip = tree.say(tree.root, "user", text("Draw a red fox"))
+    tip = tree.say(tip, "assistant", text('{"prompt": "a red fox in snow"}'), model="gpt-4o",
+                   recipient="dalle.text2im")
+    tip = tree.say(tip, "tool", {"content_type": "multimodal_text", "parts": [
+        {"content_type": "image_asset_pointer", "asset_pointer": "file-service://file-1",
+         "width": 1024, "height": 1024, "metadata": {"dalle": {"prompt": "a red fox in snow"}}}]},
+        name="dalle.text2im")
+    tip = tree.say(tip, "tool", text("DALL·E displayed 1 images. Do not describe them."),
+                   name="dalle.text2im")
+    tip = tree.say(tip, "assistant", text("Here is your fox."), model="gpt-4o")
+    conversation = {"id": "c-dalle", "title": "Fox", "create_time": 1.7e9, "update_time": 1.7e9,
+                    "mapping": tree.mapping, "current_node": tip}
+    path = _chatgpt_file(tmp_path, conversation)
+
+    import_file(store, path)
+
+    (session,) = store.list_sessions()
+    assert [m.content for m in store.messages(session.id)] == [
+        "Draw a red fox",
+        '[call dalle.text2im: {"prompt": "a red fox in snow"}]\n\n'
+        "[image: 1024×1024 a red fox in snow]\n\n"
+        "[dalle.text2im output: DALL·E displayed 1 images. Do not describe them.]\n\n"
+        "Here is your fox.",
+    ]
