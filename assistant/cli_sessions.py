@@ -1,4 +1,5 @@
-"""``fireside sessions …``: list, show, delete and export saved conversations."""
+"""``fireside sessions …``: list, show, delete and export saved conversations; import,
+search and export-all are in :mod:`assistant.cli_archive` (registered on the same app)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from assistant.render import (
 from assistant.store import Message, Session, ToolStep
 
 sessions_app = typer.Typer(
-    help="List, show, delete and export saved chat sessions.",
+    help="List, show, search, delete, export and import saved chat sessions.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -30,6 +31,7 @@ sessions_app = typer.Typer(
 class ExportFormat(StrEnum):
     md = "md"
     json = "json"
+    jsonl = "jsonl"  # every column of every chat, one per line: what `import` reads back
 
 
 def _store():  # noqa: ANN202 - tiny local helper
@@ -78,7 +80,8 @@ def list_sessions(
     typer.echo(f"{'ID':<12}  {'UPDATED':<16}  {'MSGS':>4}  TITLE")
     for s in sessions:
         updated = s.updated_at[:16].replace("T", " ")
-        typer.echo(f"{s.id:<12}  {updated:<16}  {s.message_count:>4}  {s.title}")
+        origin = f"  ({s.source})" if s.source else ""
+        typer.echo(f"{s.id:<12}  {updated:<16}  {s.message_count:>4}  {s.title}{origin}")
 
 
 @sessions_app.command("show")
@@ -95,7 +98,8 @@ def show_session(
         sources = _store().message_sources(session.id)
     except FiresideError as exc:
         raise _exit_for(exc) from None
-    typer.echo(f"{session.title}  ({session.id}, {len(messages)} messages)")
+    origin = f", imported from {session.source}" if session.source else ""
+    typer.echo(f"{session.title}  ({session.id}, {len(messages)} messages{origin})")
     for message in messages:
         mark = STATUS_MARKS.get(message.status, "")
         typer.echo("")
@@ -147,15 +151,31 @@ def delete_session(
 
 @sessions_app.command("export")
 def export_session(
-    session_id: Annotated[str, typer.Argument(help="Session id (or a unique prefix).")],
+    session_id: Annotated[
+        str | None, typer.Argument(help="Session id (or a unique prefix); or use --all.")
+    ] = None,
     fmt: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="md (Markdown) or json.")
+        ExportFormat,
+        typer.Option("--format", "-f", help="md (Markdown), json, or jsonl (for backups and "
+                     "`sessions import`)."),
     ] = ExportFormat.md,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
     ] = None,
+    all_sessions: Annotated[
+        bool, typer.Option("--all", help="Every session (with --format jsonl).")
+    ] = False,
 ) -> None:
-    """Export a session as Markdown or JSON."""
+    """Export a session as Markdown or JSON, or every session as JSON Lines
+    (`--all --format jsonl`): `fireside sessions import` reads that back losing nothing."""
+    if all_sessions or fmt is ExportFormat.jsonl:
+        from assistant.cli_archive import export_jsonl
+
+        export_jsonl(session_id, all_sessions, fmt.value, output)
+        return
+    if session_id is None:
+        typer.echo("Error: give a session id, or --all --format jsonl", err=True)
+        raise typer.Exit(2)
     session, messages, steps = _load_all(session_id)
     if fmt is ExportFormat.json:
         data = session_dict(session, messages, steps)
@@ -171,3 +191,12 @@ def export_session(
         typer.echo(f"Error: cannot write {output}: {exc.strerror}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"Wrote {output}.", err=True)
+
+
+def _register_archive() -> None:
+    from assistant.cli_archive import register
+
+    register(sessions_app)
+
+
+_register_archive()

@@ -46,6 +46,10 @@ class StoreError(FiresideError):
     """The session database cannot be opened or written."""
 
 
+class ImportFormatError(StoreError):
+    """A file given to ``sessions import`` is unknown, corrupt or of the wrong format."""
+
+
 class SessionNotFoundError(StoreError):
     """No session has the given id (or id prefix)."""
 

@@ -256,10 +256,12 @@ class Orchestrator:
         for m in messages:
             if m.role not in ("user", "assistant") or not m.content:
                 continue
+            # An imported message's attachments (their extracted text) go before it.
+            content = compose_user_message(m.content, m.attachment_text)
             if turns and turns[-1]["role"] == m.role:
-                turns[-1] = {"role": m.role, "content": turns[-1]["content"] + "\n\n" + m.content}
+                turns[-1] = {"role": m.role, "content": turns[-1]["content"] + "\n\n" + content}
             else:
-                turns.append({"role": m.role, "content": m.content})
+                turns.append({"role": m.role, "content": content})
         return turns
 
     def _reserve(self, n_ctx: int) -> int:

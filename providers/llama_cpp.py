@@ -247,7 +247,8 @@ class LlamaCppProvider:
     def _tokens(
         self, messages: list[ChatMessage], tools: tuple[ToolSpec, ...] = ()
     ) -> list[int]:
-        prompt = self.format_prompt(messages, tools)
+        # Counting, the saved-state key and generation all see the tools the prompt carries.
+        prompt = self.format_prompt(messages, self._offered(messages, tools))
         # llama.cpp adds BOS itself when the vocabulary asks for it; avoid a second one.
         if self._adds_bos and self._bos and prompt.startswith(self._bos):
             prompt = prompt[len(self._bos) :]
@@ -282,7 +283,7 @@ class LlamaCppProvider:
         """The exact tokens :meth:`stream` evaluates for ``messages`` and ``tools``."""
         self.load()
         with self._lock:
-            return self._tokens(messages, self._offered(messages, tools))
+            return self._tokens(messages, tools)
 
     def _offered(
         self, messages: list[ChatMessage], tools: tuple[ToolSpec, ...]
@@ -366,7 +367,7 @@ class LlamaCppProvider:
         self.load()
         with self._lock:
             llm = self._llm
-            tools = self._offered(messages, options.tools)
+            tools = self._offered(messages, options.tools)  # what _tokens puts in the prompt
             tokens = self._tokens(messages, tools)
             self.generations += 1
             n_ctx = int(llm.n_ctx())

@@ -125,14 +125,18 @@ def test_preview_shows_the_next_turn(project: Path) -> None:
 @pytest.mark.model
 def test_local_counts_add_up_to_what_llama_cpp_evaluated(project: Path) -> None:
     provider = LlamaCppProvider(default_model_path(), context_size=2048, probe=False)
-    settings = load_settings(temperature=0.0, seed=1, max_tokens=16)
+    # SmolLM2 is offered no tools under the default ``[tools] offer = "auto"``; "always" and a
+    # question about code put the code tools into the prompt, so their count is checked too.
+    settings = load_settings(temperature=0.0, seed=1, max_tokens=16,
+                             tools={"offer": "always"})
     orch = Orchestrator(settings, open_store(), provider_factory=lambda _s: provider,
                         project_root=project)
     try:
         first = _done(list(orch.run_turn("Hello there, who are you?", tools=False)))
         session = first.session_id
         add_pin(orch, session, parse_pin("app.py:1-4"), [])
-        events = list(orch.run_turn("What does main return?", session_id=session, tools=True))
+        events = list(orch.run_turn("Where in the code does main return?", session_id=session,
+                                    tools=True))
         done = _done(events)
         assert not [e for e in events if isinstance(e, StatusEvent) and "skipped" in e.text]
         report = last_report(orch, session)

@@ -73,6 +73,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+y", "copy_answer", "Copy answer"),
         Binding("ctrl+o", "pick_model", "Model"),
         Binding("ctrl+t", "toggle_tools", "Tools"),
+        Binding("ctrl+f", "find_sessions", "Find", show=False),
         Binding("escape", "cancel_answer", "Stop"),
     ]
     # Narrow terminals start with the sidebar hidden (Ctrl+B shows it).
@@ -454,6 +455,12 @@ class ChatScreen(Screen[None]):
         self.query_one(SessionSidebar).highlight(None)
         self.refresh_bindings()
         self.query_one(PromptInput).focus()
+
+    def action_find_sessions(self) -> None:
+        """Open the session list's search box (tui/session_find.py)."""
+        from tui.session_find import FindBox
+
+        self.query_one(FindBox).open()
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one(SessionSidebar)

@@ -153,7 +153,7 @@ def _register_help(commands: CommandRegistry) -> None:
 
 def default_commands() -> CommandRegistry:
     """The commands every chat screen starts with (add your module's ``register`` here)."""
-    from tui import api_server, context_commands, search_command, tool_commands
+    from tui import api_server, context_commands, search_command, session_find, tool_commands
 
     commands = CommandRegistry()
     _register_help(commands)
@@ -161,4 +161,5 @@ def default_commands() -> CommandRegistry:
     api_server.register(commands)
     tool_commands.register(commands)
     context_commands.register(commands)
+    session_find.register(commands)
     return commands

@@ -35,6 +35,7 @@ class Session:
     created_at: str
     updated_at: str
     message_count: int = 0
+    source: str | None = None  # where an imported chat came from ("chatgpt", …); None: here
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Message:
     created_at: str
     provider: str | None = None  # "local" or a hosted [providers.NAME]; None before v3
     cost_usd: float | None = None  # hosted answers with a known price
+    attachment_text: str | None = None  # imported: the extracted text of its attachments
 
 
 @dataclass(frozen=True)
@@ -266,7 +268,7 @@ class Store:
         with self._tx() as db:
             row = db.execute(
                 "SELECT s.id, s.title, s.model, s.created_at, s.updated_at, "
-                "(SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) "
+                "(SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id), s.source "
                 "FROM sessions s WHERE s.id = ?",
                 (full,),
             ).fetchone()
@@ -275,7 +277,7 @@ class Store:
     def list_sessions(self, limit: int | None = None) -> list[Session]:
         sql = (
             "SELECT s.id, s.title, s.model, s.created_at, s.updated_at, "
-            "(SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) "
+            "(SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id), s.source "
             "FROM sessions s ORDER BY s.updated_at DESC, s.rowid DESC"
         )
         params: tuple[Any, ...] = ()
@@ -352,7 +354,7 @@ class Store:
             rows = db.execute(
                 "SELECT id, session_id, role, content, model, status, finish_reason,"
                 " prompt_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at,"
-                " provider, cost_usd"
+                " provider, cost_usd, attachment_text"
                 " FROM messages WHERE session_id = ? ORDER BY id",
                 (full,),
             ).fetchall()
@@ -367,7 +369,8 @@ class Store:
             rows = db.execute(
                 "SELECT m.id, m.session_id, m.role, m.content, m.model, m.status,"
                 " m.finish_reason, m.prompt_tokens, m.completion_tokens, m.ttft_ms,"
-                " m.tokens_per_s, m.total_ms, m.created_at, m.provider, m.cost_usd"
+                " m.tokens_per_s, m.total_ms, m.created_at, m.provider, m.cost_usd,"
+                " m.attachment_text"
                 " FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"
                 " WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
                 (quoted, limit),

@@ -127,6 +127,23 @@ def _m006_pins_and_turn_context(db: sqlite_utils.Database) -> None:
     db["turn_context"].create_index(["session_id", "message_id"])
 
 
+def _m007_imported_sessions(db: sqlite_utils.Database) -> None:
+    # Chats imported from elsewhere (ChatGPT, Claude, llm, a Fireside export): where they came
+    # from and their id there, unique per source so importing the same file twice adds
+    # nothing; and the extracted text of a message's attachments, searchable with its text.
+    db["sessions"].add_column("source", str)
+    db["sessions"].add_column("source_id", str)
+    db.execute(
+        "CREATE UNIQUE INDEX idx_sessions_source ON sessions (source, source_id)"
+        " WHERE source_id IS NOT NULL"
+    )
+    db["messages"].add_column("attachment_text", str)
+    db["messages"].disable_fts()
+    db["messages"].enable_fts(
+        ["content", "attachment_text"], create_triggers=True, tokenize="porter"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial,
     _m002_message_search,
@@ -134,4 +151,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m004_tools,
     _m005_message_sources,
     _m006_pins_and_turn_context,
+    _m007_imported_sessions,
 ]
