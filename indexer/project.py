@@ -31,7 +31,7 @@ from indexer.chunk import chunk_file
 from indexer.lexical import LexicalIndex
 from indexer.root import find_root
 from indexer.scan import Scanner, read_source
-from indexer.types import Hit, IndexProgress, IndexStatus, IndexSummary, SearchMode
+from indexer.types import FileHit, Hit, IndexProgress, IndexStatus, IndexSummary, SearchMode
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -333,6 +333,15 @@ class ProjectIndex:
         from indexer.search import run_search
 
         return run_search(self, query, k, mode, path_glob)
+
+    def search_files(
+        self, query: str, k: int = 10, mode: SearchMode = "hybrid", path_glob: str | None = None
+    ) -> list[FileHit]:
+        """The best ``k`` files for ``query``, each with its best chunks (same fallbacks as
+        :meth:`search`)."""
+        from indexer.search import run_file_search
+
+        return run_file_search(self, query, k, mode, path_glob)
 
     # -- status, watch, forget, close ---------------------------------------------------
     def status(self) -> IndexStatus:
