@@ -121,7 +121,7 @@ def _modes(vectors: bool) -> list[str]:
 
 def _search(project, mode: str, query: str) -> list[str]:  # noqa: ANN001
     if mode.startswith("files_"):
-        return [f.path for f in project.search_files(query, k=10, mode=mode[6:])]
+        return [f.path for f in project.search_files(query, k=30, mode=mode[6:])]
     return _distinct([h.path for h in project.search(query, k=CHUNK_DEPTH, mode=mode)])
 
 
@@ -132,6 +132,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     parser.add_argument("--only", help="only reports whose repo contains this")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--per-report", action="store_true", help="print each report's ranks")
+    parser.add_argument("--dump", help="write each report's ranked files per mode (JSON lines)")
     args = parser.parse_args()
     dev = _dev_dir(args.dev)
     if not (dev / "instances.jsonl").exists():
@@ -170,11 +171,15 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
                     project.embed_pending()
                     embed_s.append(time.perf_counter() - started)
                 query, gold = inst["problem_statement"], inst["gold_files"]
+                dumped: dict[str, list[str]] = {}
                 for mode in modes:
                     started = time.perf_counter()
-                    found = _search(project, mode, query)
+                    found = dumped[mode] = _search(project, mode, query)
                     times[mode].append(time.perf_counter() - started)
                     ranks[mode].append(_rank(found, gold))
+                if args.dump:
+                    with open(args.dump, "a") as out:
+                        out.write(json.dumps({"id": inst["id"], "gold": gold, **dumped}) + "\n")
             finally:
                 project.close()
             ranks["bm25s"].append(_rank(_bm25s_files(folder, query), gold))
