@@ -131,6 +131,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     parser.add_argument("--vectors", action="store_true", help="also vector and hybrid rows")
     parser.add_argument("--only", help="only reports whose repo contains this")
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--model", help="[index] embedding_model, e.g. all-MiniLM-L6-v2-int8")
     parser.add_argument("--per-report", action="store_true", help="print each report's ranks")
     parser.add_argument("--dump", help="write each report's ranked files per mode (JSON lines)")
     args = parser.parse_args()
@@ -149,6 +150,8 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
         from indexer.project import open_project
 
         settings = load_settings()
+        if args.model:
+            settings.index.embedding_model = args.model
         modes = _modes(args.vectors)
         ranks: dict[str, list[int | None]] = {m: [] for m in [*modes, "bm25s"]}
         times: dict[str, list[float]] = {m: [] for m in modes}
@@ -187,6 +190,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
                 print(inst["id"], {m: r[-1] for m, r in ranks.items()}, file=sys.stderr)
         result = {
             "bench": "localization",
+            "model": settings.index.embedding_model if args.vectors else None,
             "reports": len(instances),
             **{mode: _acc(r) for mode, r in ranks.items()},
             "index_lexical_s": {"cold_by_repo": cold_lexical_s,
