@@ -39,7 +39,11 @@ i'm i've it's don't doesn't like one use using used way want need some any all m
 very only same other such each both"""
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
-_FENCE = re.compile(r"```[^\n]*\n(.*?)(?:```|$)", re.S)
+_FENCE = re.compile(r"```([^\n]*)\n(.*?)(?:```|$)", re.S)
+# Fenced blocks tagged with a data or shell language hold the user's input or output (a SQL
+# query, a YAML file, a terminal session), not the project's names: their words count as prose.
+_DATA_FENCES = frozenset("sql json yaml yml xml html csv text txt console shell bash sh ini "
+                         "toml markdown md output log".split())
 _TICKS = re.compile(r"`([^`\n]{1,200})`")
 _FRAME = re.compile(r'File "([^"\n]{1,400})", line \d+(?:, in ([\w<>.]+))?')
 _PATH = re.compile(r"(?<![\w/])((?:[\w.-]+/)+[\w.-]+\.\w{1,5}|[\w-]+\.(?:py|pyi|js|ts|go|rs"
@@ -100,13 +104,15 @@ def extract(text: str) -> QueryTerms:
         _add_path(terms, frame.group(1), W_FRAME)
         if frame.group(2) and not frame.group(2).startswith("<"):
             _add_name(terms, frame.group(2), W_FRAME)
-    code_spans = [m.group(1) for m in _FENCE.finditer(text)]
+    fences = [(m.group(1).strip().lower(), m.group(2)) for m in _FENCE.finditer(text)]
+    code_spans = [body for tag, body in fences if tag not in _DATA_FENCES]
     code_spans += [m.group(1) for m in _TICKS.finditer(text)]
     for span in code_spans:
         for word in _WORD.findall(span):
             if not word.isdigit():
                 _add_name(terms, word, W_CODE)
-    prose = _FENCE.sub(" ", text)
+    data = " ".join(body for tag, body in fences if tag in _DATA_FENCES)
+    prose = _FENCE.sub(" ", text) + "\n" + data
     for match in _PATH.finditer(prose):
         _add_path(terms, match.group(1), W_PATH)
     for match in _DOTTED.finditer(prose):
