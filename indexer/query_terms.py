@@ -42,8 +42,10 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _FENCE = re.compile(r"```([^\n]*)\n(.*?)(?:```|$)", re.S)
 # Fenced blocks tagged with a data or shell language hold the user's input or output (a SQL
 # query, a YAML file, a terminal session), not the project's names: their words count as prose.
-_DATA_FENCES = frozenset("sql json yaml yml xml html csv text txt console shell bash sh ini "
-                         "toml markdown md output log".split())
+_DATA_FENCES = frozenset({
+    "sql", "json", "yaml", "yml", "xml", "html", "csv", "text", "txt", "console", "shell",
+    "bash", "sh", "ini", "toml", "markdown", "md", "output", "log",
+})
 _TICKS = re.compile(r"`([^`\n]{1,200})`")
 _FRAME = re.compile(r'File "([^"\n]{1,400})", line \d+(?:, in ([\w<>.]+))?')
 _PATH = re.compile(r"(?<![\w/])((?:[\w.-]+/)+[\w.-]+\.\w{1,5}|[\w-]+\.(?:py|pyi|js|ts|go|rs"
