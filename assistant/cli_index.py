@@ -243,8 +243,13 @@ def search(
         bool,
         typer.Option("--json", help='Print [{"path","start_line","end_line","score","snippet"}].'),
     ] = False,
+    files: Annotated[
+        bool,
+        typer.Option("--files", help="Rank files (each with its best chunks) instead of chunks."),
+    ] = False,
 ) -> None:
-    """Search the codebase index: ranked `path:start-end  score` lines with snippets."""
+    """Search the codebase index: ranked `path:start-end  score` lines with snippets (with
+    --files: ranked files, each with its best chunks)."""
     from indexer.project import find_root, open_project
 
     if not query.strip():
@@ -256,6 +261,12 @@ def search(
     except FiresideError as exc:
         raise _fail(exc) from None
     try:
+        if files:
+            from assistant.cli_search_files import print_files
+
+            found = project.search_files(query, k=k, mode=mode.value, path_glob=path_glob)
+            print_files(found, project.last_note, as_json)
+            return
         hits = project.search(query, k=k, mode=mode.value, path_glob=path_glob)
     except FiresideError as exc:
         raise _fail(exc) from None

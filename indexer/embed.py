@@ -40,11 +40,22 @@ def packaged_model_folder() -> Path | None:
     return None
 
 
+def is_int8(name: str) -> bool:
+    """True for the packaged MiniLM as an int8 ONNX model (:mod:`indexer.embed_onnx`)."""
+    from indexer.embed_onnx import INT8_MODEL
+
+    return (name or "").strip().lower() == INT8_MODEL.lower()
+
+
 def model_id(name: str) -> str:
     """A stable id for the configured model (collection names and the vector cache use it)."""
     name = (name or "").strip()
     if name.lower() in _PACKAGED_NAMES:
         return PACKAGED_MODEL
+    if is_int8(name):
+        from indexer.embed_onnx import INT8_MODEL
+
+        return INT8_MODEL  # its own vectors: never mixed with the torch model's
     folder = Path(name).expanduser()
     if folder.is_dir():
         digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:8]
@@ -54,7 +65,7 @@ def model_id(name: str) -> str:
 
 def _load_target(name: str) -> str:
     name = (name or "").strip()
-    if name.lower() in _PACKAGED_NAMES:
+    if name.lower() in _PACKAGED_NAMES or is_int8(name):
         folder = packaged_model_folder()
         if folder is None:
             raise IndexerError(
@@ -89,8 +100,12 @@ class Embedder:
             target = _load_target(self.name)
             try:
                 with _MODELS_LOCK:
-                    model = _MODELS.get(target)
-                    if model is None:
+                    model = _MODELS.get(target + (":int8" if is_int8(self.name) else ""))
+                    if model is None and is_int8(self.name):
+                        from indexer.embed_onnx import OnnxMiniLM
+
+                        model = _MODELS[target + ":int8"] = OnnxMiniLM(Path(target))
+                    elif model is None:
                         _quiet_transformers()
                         from sentence_transformers import SentenceTransformer
 

@@ -10,13 +10,18 @@ vector list at ``LEAN``, prose the other way round.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import TypeVar
 
 from indexer.lexical import ChunkRow
 from indexer.types import Hit
 
+K = TypeVar("K", bound=Hashable)
 RRF_K = 60
 LEAN = 0.7  # the weight of the list a query's style favours less
+# File-level hybrid (``--files``): weighted RRF of the lexical and the vector file rankings.
+# Tuned on the dev set of real bug reports (docs/retrieval.md): see the note there.
+FILE_WEIGHTS = (1.0, 1.0)
 MIN_SIMILARITY = 0.1
 RELATIVE_FLOOR = 0.5
 _CODE_TOKEN = re.compile(r"\w_\w|[a-z][A-Z]|\d|\w\.\w|[()\[\]{}:/\\]")
@@ -25,10 +30,10 @@ _WORD = re.compile(r"\w+")
 
 
 def rrf(
-    lists: Sequence[Sequence[int]], weights: Sequence[float] | None = None, k: int = RRF_K
-) -> list[tuple[int, float]]:
+    lists: Sequence[Sequence[K]], weights: Sequence[float] | None = None, k: int = RRF_K
+) -> list[tuple[K, float]]:
     """Reciprocal-rank fusion: an id scores sum(weight / (k + rank)), rank from 1; best first."""
-    scores: dict[int, float] = {}
+    scores: dict[K, float] = {}
     for n, ranked in enumerate(lists):
         weight = weights[n] if weights else 1.0
         for rank, item in enumerate(ranked, 1):

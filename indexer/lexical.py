@@ -6,12 +6,17 @@ so another process can read while the owner writes. Tables:
 - ``files``: path, size, mtime_ns, content hash: change detection.
 - ``chunks``: id (never reused, so a stale vector id cannot point at another chunk), path,
   lines, symbol, hash, text, ``embedded`` (1 when its vector is in the vector store).
-- ``chunks_fts``: FTS5 over text, path and symbol, kept in step by triggers.
+- ``chunks_fts``: FTS5 over text, path, the qualified name (``pkg.module.Class.method``) and
+  the camelCase words of the chunk's identifiers, kept in step by triggers; BM25 weighs the
+  columns (:data:`FIELD_WEIGHTS`). An index from before these columns is migrated on open:
+  its chunks are dropped (their vectors queued for deletion, cached embeddings kept) and the
+  next update re-reads every file.
 - ``embeddings``: (model, chunk hash) → float32 vector; renames and branch switches reuse it.
 - ``vector_deletes``: ids of removed chunks whose vectors are still to be deleted.
 
-Free-text queries become safe FTS5 queries (:func:`fts_query`): words only, quoted, OR-ed,
-capped; a pasted bug report works and no input can raise an FTS5 syntax error.
+Free-text queries become safe FTS5 queries (:mod:`indexer.query_terms`): words only, quoted,
+weighted by repetition, OR-ed; a pasted bug report works and no input can raise an FTS5 syntax
+error.
 """
 
 from __future__ import annotations
@@ -24,9 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import IndexerError
+from indexer import query_terms
 from indexer.chunk import Chunk
 
-MAX_TERMS = 40
+# bm25() column weights: text, path, qualname, words. A query word in the file's path or in
+# the symbol's qualified name says far more about where the code lives than one in the body
+# (which a docstring or a call site also has); camelCase parts are weaker than whole words.
+FIELD_WEIGHTS = (1.0, 2.5, 2.5, 0.6)
+CANDIDATES = 400  # chunks read per query before per-file priors re-rank them
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -36,21 +46,22 @@ CREATE TABLE IF NOT EXISTS files(
 CREATE TABLE IF NOT EXISTS chunks(
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     path TEXT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
-    symbol TEXT, hash TEXT NOT NULL, text TEXT NOT NULL, embedded INTEGER NOT NULL DEFAULT 0
+    symbol TEXT, hash TEXT NOT NULL, text TEXT NOT NULL, embedded INTEGER NOT NULL DEFAULT 0,
+    qualname TEXT, words TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded) WHERE embedded = 0;
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    text, path, symbol, content='chunks', content_rowid='id',
+    text, path, qualname, words, content='chunks', content_rowid='id',
     tokenize='porter unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, text, path, symbol)
-    VALUES (new.id, new.text, new.path, new.symbol);
+    INSERT INTO chunks_fts(rowid, text, path, qualname, words)
+    VALUES (new.id, new.text, new.path, new.qualname, new.words);
 END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, text, path, symbol)
-    VALUES ('delete', old.id, old.text, old.path, old.symbol);
+    INSERT INTO chunks_fts(chunks_fts, rowid, text, path, qualname, words)
+    VALUES ('delete', old.id, old.text, old.path, old.qualname, old.words);
 END;
 CREATE TABLE IF NOT EXISTS embeddings(
     model TEXT NOT NULL, hash TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY(model, hash)
@@ -58,13 +69,6 @@ CREATE TABLE IF NOT EXISTS embeddings(
 CREATE TABLE IF NOT EXISTS vector_deletes(chunk_id INTEGER PRIMARY KEY);
 """
 
-_STOPWORD_TEXT = """a an and are as at be been but by can could did do does doing for from
-had has have
-how i if in into is it its me my no not of on or our so than that the their them then there
-these they this to too was we were what when where which while who why will with would you
-your just also get got when after before should please here hi hello thanks thank"""
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -76,40 +80,6 @@ class ChunkRow:
     symbol: str | None
     text: str
     score: float = 0.0
-
-
-def fts_query(text: str, max_terms: int = MAX_TERMS) -> str | None:
-    """A safe FTS5 MATCH expression for free text, or None when it has no usable words.
-
-    Words are split like the index tokenizer splits them (underscores too; a snake_case name
-    also counts as the phrase of its parts), stop words and one-letter words dropped, each
-    quoted, OR-ed. Over ``max_terms`` words, identifier-like and
-    longer words are kept (they carry a pasted bug report's meaning).
-    """
-    seen: dict[str, float] = {}
-    for raw in _WORD.findall(text[:100_000]):
-        weight = 2 if ("_" in raw or any(c.isdigit() for c in raw) or _mixed_case(raw)) else 0
-        parts = [part for part in raw.lower().split("_") if part]
-        if len(parts) > 1 and len(raw) <= 64:  # snake_case: also the exact sequence
-            seen.setdefault(" ".join(parts), 3.0)
-        for part in parts:
-            if len(part) < 2 or part in _STOPWORDS or len(part) > 64:
-                continue
-            if part not in seen:
-                seen[part] = weight + min(len(part), 12) / 12
-            else:
-                seen[part] = max(seen[part], weight + min(len(part), 12) / 12)
-    if not seen:
-        return None
-    terms = list(seen)
-    if len(terms) > max_terms:
-        keep = set(sorted(terms, key=lambda t: -seen[t])[:max_terms])
-        terms = [t for t in terms if t in keep]
-    return " OR ".join(f'"{t}"' for t in terms)
-
-
-def _mixed_case(word: str) -> bool:
-    return any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
 
 
 class LexicalIndex:
@@ -126,6 +96,7 @@ class LexicalIndex:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             with self._db:
+                _migrate(self._db)
                 self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise IndexerError(f"cannot open the index database {db_path}: {exc}") from exc
@@ -168,9 +139,10 @@ class LexicalIndex:
         with self.lock:
             self._drop_chunks(path)
             self._db.executemany(
-                "INSERT INTO chunks(path, start_line, end_line, symbol, hash, text) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(path, c.start_line, c.end_line, c.symbol, c.hash, c.text) for c in chunks],
+                "INSERT INTO chunks(path, start_line, end_line, symbol, hash, text, qualname,"
+                " words) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(path, c.start_line, c.end_line, c.symbol, c.hash, c.text,
+                  qualified_name(path, c.symbol), identifier_words(c.text)) for c in chunks],
             )
             self._db.execute(
                 "INSERT OR REPLACE INTO files(path, size, mtime_ns, hash) VALUES (?, ?, ?, ?)",
@@ -282,12 +254,16 @@ class LexicalIndex:
         self, query: str, limit: int, accept: Callable[[str], bool] | None = None
     ) -> list[ChunkRow]:
         """BM25-ranked chunks (best first); ``accept`` filters on the path."""
-        match = fts_query(query)
-        if match is None or limit <= 0:
+        if limit <= 0:
             return []
+        terms = query_terms.extract(query)
+        match = query_terms.match_expression(terms, self.symbol_stopwords(terms.stopwords))
+        if match is None:
+            return []
+        weights = ", ".join(str(w) for w in FIELD_WEIGHTS)
         sql = (
             "SELECT c.id, c.path, c.start_line, c.end_line, c.symbol, c.text, "
-            "bm25(chunks_fts, 1.0, 0.5, 2.0) AS rank "
+            f"bm25(chunks_fts, {weights}) AS rank "
             "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
             "WHERE chunks_fts MATCH ? ORDER BY rank"
         )
@@ -307,6 +283,73 @@ class LexicalIndex:
             except sqlite3.OperationalError as exc:
                 raise IndexerError(f"search failed: {exc}") from exc
         return found
+
+    def symbol_stopwords(self, words: Iterable[str]) -> set[str]:
+        """The stop words among ``words`` that the project defines as a name (``def hello``):
+        a code identifier is never dropped as a stop word."""
+        words = [w for w in words if len(w) >= 2]
+        if not words:
+            return set()
+        with self.lock:
+            rows = self._db.execute(
+                f"SELECT DISTINCT lower(symbol) FROM chunks WHERE lower(symbol) IN "
+                f"({_marks(len(words))})", words,
+            ).fetchall()
+            found = {row[0] for row in rows}
+            for word in set(words) - found:  # Class.hello or "a, hello" (merged chunks)
+                if self._db.execute(
+                    "SELECT 1 FROM chunks WHERE symbol LIKE ? OR symbol LIKE ? LIMIT 1",
+                    (f"%.{word}", f"%, {word}"),
+                ).fetchone():
+                    found.add(word)
+        return found
+
+
+def qualified_name(path: str, symbol: str | None) -> str:
+    """``src/pkg/mod.py`` + ``Class.method`` → ``pkg.mod.Class.method`` (module path first)."""
+    stem = path.rsplit(".", 1)[0] if "." in path.rsplit("/", 1)[-1] else path
+    parts = [p for p in stem.split("/") if p and p not in ("src", "lib")]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    module = ".".join(parts)
+    if not symbol:
+        return module
+    names = [name.strip() for name in symbol.split(",") if name.strip()]
+    return " ".join(f"{module}.{name}" if module else name for name in names)
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def identifier_words(text: str) -> str:
+    """The words inside the chunk's camelCase / digit-bearing identifiers (``parseConfig`` →
+    "parse config"), each once: the index already has snake_case parts and whole words."""
+    seen: dict[str, None] = {}
+    for name in _IDENT.findall(text[:20_000]):
+        if not query_terms.is_identifier(name) or "_" in name.strip("_") and name.islower():
+            continue
+        for part in query_terms.split_identifier(name):
+            if len(part) >= 2:
+                seen.setdefault(part, None)
+    return " ".join(seen)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring an index from before the qualname/words columns to the current schema."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(chunks)")}
+    if not columns or "qualname" in columns:
+        return
+    db.execute("CREATE TABLE IF NOT EXISTS vector_deletes(chunk_id INTEGER PRIMARY KEY)")
+    db.execute(
+        "INSERT OR IGNORE INTO vector_deletes(chunk_id) SELECT id FROM chunks WHERE embedded = 1"
+    )
+    db.execute("DROP TRIGGER IF EXISTS chunks_ai")
+    db.execute("DROP TRIGGER IF EXISTS chunks_ad")
+    db.execute("DROP TABLE IF EXISTS chunks_fts")
+    db.execute("DELETE FROM chunks")  # ids stay unused (AUTOINCREMENT): no stale vector match
+    db.execute("ALTER TABLE chunks ADD COLUMN qualname TEXT")
+    db.execute("ALTER TABLE chunks ADD COLUMN words TEXT")
+    db.execute("DELETE FROM files")  # the next update re-reads and re-chunks every file
 
 
 def _marks(n: int) -> str:

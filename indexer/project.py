@@ -32,7 +32,7 @@ from indexer.chunk import chunk_file
 from indexer.lexical import LexicalIndex
 from indexer.root import find_root
 from indexer.scan import Scanner, display_name, read_source
-from indexer.types import Hit, IndexProgress, IndexStatus, IndexSummary, SearchMode
+from indexer.types import FileHit, Hit, IndexProgress, IndexStatus, IndexSummary, SearchMode
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -348,6 +348,17 @@ class ProjectIndex:
         # An index written before a secret rule existed (or a link retargeted since): never
         # hand out a chunk of a file that is, or now resolves to, a secret.
         return [hit for hit in hits if not is_secret_file(hit.path, self.root)]
+
+    def search_files(
+        self, query: str, k: int = 10, mode: SearchMode = "hybrid", path_glob: str | None = None
+    ) -> list[FileHit]:
+        """The best ``k`` files for ``query``, each with its best chunks (same fallbacks as
+        :meth:`search`)."""
+        from indexer.search import run_file_search
+        from indexer.secret_files import is_secret_file
+
+        files = run_file_search(self, query, k, mode, path_glob)
+        return [hit for hit in files if not is_secret_file(hit.path, self.root)]
 
     # -- status, watch, forget, close ---------------------------------------------------
     def status(self) -> IndexStatus:

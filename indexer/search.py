@@ -1,4 +1,5 @@
-"""``ProjectIndex.search``: lexical (FTS5 BM25), vector (Chroma) or hybrid (RRF of both)."""
+"""``ProjectIndex.search``: lexical (FTS5 BM25), vector (Chroma) or hybrid (RRF of both), over
+chunks or (``search_files``) over files."""
 
 from __future__ import annotations
 
@@ -6,30 +7,48 @@ import logging
 from typing import TYPE_CHECKING
 
 from assistant.errors import IndexerError
-from indexer.hybrid import fusion_weights, glob_filter, make_hits, rrf, vector_floor
-from indexer.lexical import ChunkRow
-from indexer.types import Hit, SearchMode
+from indexer import files as file_rank
+from indexer.hybrid import (
+    FILE_WEIGHTS,
+    fusion_weights,
+    glob_filter,
+    make_hits,
+    rrf,
+    vector_floor,
+)
+from indexer.lexical import CANDIDATES, ChunkRow
+from indexer.query_terms import QueryTerms, extract
+from indexer.types import FileHit, Hit, SearchMode
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from indexer.project import ProjectIndex
 
 log = logging.getLogger(__name__)
 
 MAX_K = 200
 QUERY_WAIT_S = 5.0  # a query waits this long for the model while chunks are being embedded
+VECTOR_DEPTH = 150  # chunks read from the vector store for a file-level search
+CHUNKS_PER_FILE = 3  # best chunks shown under each file
+
+
+def _check(mode: str) -> None:
+    if mode not in ("hybrid", "lexical", "vector"):
+        raise IndexerError(f"unknown search mode {mode!r}; use hybrid, lexical or vector")
 
 
 def run_search(
     project: ProjectIndex, query: str, k: int, mode: SearchMode, path_glob: str | None
 ) -> list[Hit]:
-    if mode not in ("hybrid", "lexical", "vector"):
-        raise IndexerError(f"unknown search mode {mode!r}; use hybrid, lexical or vector")
+    _check(mode)
     project.last_note = None
-    lex = project._lexical()
+    project._lexical()
     k = max(1, min(int(k), MAX_K))
     if not query or not query.strip():
         return []
     accept = glob_filter(path_glob)
+    terms = extract(query)
     depth = max(k * 3, 30)
     vector_rows: list[tuple[ChunkRow, float]] | None = None
     if mode in ("vector", "hybrid"):
@@ -39,11 +58,11 @@ def run_search(
         except IndexerError as exc:
             project.last_note = f"{exc}; showing lexical results"
     if vector_rows is None or mode == "lexical" or (mode == "hybrid" and not vector_rows):
-        rows = lex.search(query, k * 2, accept)
-        return make_hits([(row, row.score) for row in rows], query, k)
+        rows = lexical_rows(project, query, terms, k * 2, accept)
+        return make_hits(rows, query, k)
     if mode == "vector":
         return make_hits(vector_rows, query, k)
-    lexical = lex.search(query, depth, accept)
+    lexical = [row for row, _ in lexical_rows(project, query, terms, depth, accept)]
     floor = vector_floor([score for _, score in vector_rows])
     voting = [row for row, score in vector_rows if score >= floor]
     by_id = {row.id: row for row in lexical}
@@ -51,6 +70,78 @@ def run_search(
     fused = rrf([[row.id for row in lexical], [row.id for row in voting]],
                 fusion_weights(query))
     return make_hits([(by_id[i], score) for i, score in fused], query, k)
+
+
+def lexical_rows(
+    project: ProjectIndex, query: str, terms: QueryTerms, limit: int,
+    accept: Callable[[str], bool] | None,
+) -> list[tuple[ChunkRow, float]]:
+    """BM25 chunks re-ranked by the per-file prior (code before docs and tests for reports)."""
+    rows = project._lexical().search(query, max(limit, CANDIDATES), accept)
+    scored = [(row, row.score * file_rank.prior(row.path, terms)) for row in rows]
+    scored.sort(key=lambda pair: -pair[1])
+    return scored[:limit]
+
+
+def run_file_search(
+    project: ProjectIndex, query: str, k: int, mode: SearchMode, path_glob: str | None
+) -> list[FileHit]:
+    """The best ``k`` files, each with its best chunks (see :mod:`indexer.files`)."""
+    _check(mode)
+    project.last_note = None
+    project._lexical()
+    k = max(1, min(int(k), MAX_K))
+    if not query or not query.strip():
+        return []
+    accept = glob_filter(path_glob)
+    terms = extract(query)
+    vector_files = None
+    if mode in ("vector", "hybrid"):
+        try:
+            rows = _vector_rows(project, query, VECTOR_DEPTH, accept)
+            vector_files = file_rank.aggregate([(r.path, s, (r, s)) for r, s in rows])
+        except IndexerError as exc:
+            project.last_note = f"{exc}; showing lexical results"
+    lexical_files = []
+    if mode != "vector" or vector_files is None:
+        rows = lexical_rows(project, query, terms, CANDIDATES, accept)
+        lexical_files = file_rank.aggregate([(r.path, s, (r, s)) for r, s in rows])
+    if vector_files is None or mode == "lexical":
+        ranked = lexical_files
+    elif mode == "vector":
+        ranked = vector_files
+    else:
+        ranked = _fuse_files(lexical_files, vector_files, terms)
+    return [
+        FileHit(path, round(score, 6), tuple(make_hits(items, query, CHUNKS_PER_FILE)))
+        for path, score, items in ranked[:k]
+    ]
+
+
+def _fuse_files(
+    lexical: list[tuple[str, float, list]], vector: list[tuple[str, float, list]],
+    terms: QueryTerms,
+) -> list[tuple[str, float, list]]:
+    """Weighted RRF of the two file rankings (weights and why: ``hybrid.FILE_WEIGHTS``); the
+    vector side gets the same per-file prior as the lexical one, applied to its similarity."""
+    w_lex, w_vec = FILE_WEIGHTS
+    vector = sorted(vector, key=lambda row: -row[1] * file_rank.prior(row[0], terms))
+    fused = rrf([[path for path, _, _ in lexical], [path for path, _, _ in vector]],
+                [w_lex, w_vec])
+    items: dict[str, list] = {}
+    for path, _, rows in lexical + vector:
+        items.setdefault(path, []).extend(rows)
+    return [(path, score, _dedupe(items[path])) for path, score in fused]
+
+
+def _dedupe(items: list) -> list:
+    seen: set[int] = set()
+    out = []
+    for row, score in items:
+        if row.id not in seen:
+            seen.add(row.id)
+            out.append((row, score))
+    return out
 
 
 def _vector_rows(

@@ -37,6 +37,22 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class FileHit:
+    """One file of a ``--files`` search: its score and its best chunks (best first)."""
+
+    path: str
+    score: float
+    hits: tuple[Hit, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "score": self.score,
+            "chunks": [hit.to_dict() for hit in self.hits],
+        }
+
+
+@dataclass(frozen=True)
 class IndexProgress:
     """Reported while indexing (for progress bars and the TUI status bar)."""
 

@@ -202,6 +202,8 @@ class SearchRequest(BaseModel):
     path_glob: str | None = None
     path: str | None = Field(default=None, description="Project folder; empty: the folder "
                              "the server was started in (its git root).")
+    files: bool = Field(default=False, description="Rank files, each with its best chunks "
+                        '([{"path","score","chunks":[...]}]).')
 
 
 def _folder(path: str | None) -> Path | None:
@@ -222,8 +224,8 @@ async def search(request: Request, body: SearchRequest) -> JSONResponse:
                 return error_response(
                     404, f"{project.root} is not indexed yet; POST /api/v1/index first",
                     "not_indexed", "path")
-            hits = project.search(body.query, k=body.k, mode=body.mode,
-                                  path_glob=body.path_glob)
+            search = project.search_files if body.files else project.search
+            hits = search(body.query, k=body.k, mode=body.mode, path_glob=body.path_glob)
             headers = {"X-Fireside-Search-Note": project.last_note} if getattr(
                 project, "last_note", None) else None
             return JSONResponse([hit.to_dict() for hit in hits], headers=headers)

@@ -39,10 +39,15 @@ class CodeSearchArgs(BaseModel):
     path_glob: str | None = Field(
         default=None, description="Only files matching this glob, e.g. 'src/**/*.py'."
     )
+    files: bool = Field(
+        default=False, description="Rank whole files (each with its best chunks) instead of "
+        "chunks: use it to find which file to read or change.",
+    )
 
 
 def search_code(
-    root: Path, query: str, settings: object, k: int = 5, path_glob: str | None = None
+    root: Path, query: str, settings: object, k: int = 5, path_glob: str | None = None,
+    files: bool = False,
 ) -> tuple[list[object], str | None]:
     """The hits and the index's note (why it fell back to lexical, for instance)."""
     from indexer.project import open_project
@@ -52,6 +57,9 @@ def search_code(
     except IndexerError as exc:
         raise ToolError(f"code search failed: {exc}") from None
     try:
+        if files:
+            return list(project.search_files(query, k=k, path_glob=path_glob)), \
+                project.last_note
         hits = project.search(query, k=k, path_glob=path_glob)
         return list(hits), project.last_note
     except IndexerError as exc:
@@ -72,10 +80,27 @@ def format_hits(query: str, hits: list[object]) -> str:
     return "\n".join(out)
 
 
+def format_files(query: str, found: list[object]) -> str:
+    if not found:
+        return f'No code found for "{query}".'
+    out = [f'Files for "{query}" (best first):']
+    for i, file_hit in enumerate(found, 1):
+        out.append(f"{i}. {file_hit.path}")  # type: ignore[attr-defined]
+        for hit in file_hit.hits[:2]:  # type: ignore[attr-defined]
+            symbol = f" ({hit.symbol})" if hit.symbol else ""
+            out.append(f"   {hit.citation}{symbol}")
+            out.extend(f"     {line}" for line in hit.snippet.splitlines()[:3])
+    return "\n".join(out)
+
+
 def _run(args: CodeSearchArgs, ctx: ToolContext) -> ToolOutput:
     if ctx.project_root is None:
         raise ToolError("code search needs an open project; none is open")
-    hits, note = search_code(ctx.project_root, args.query, ctx.settings, args.k, args.path_glob)
+    hits, note = search_code(ctx.project_root, args.query, ctx.settings, args.k, args.path_glob,
+                             args.files)
+    if args.files:
+        data = {"query": args.query, "files": [f.to_dict() for f in hits], "note": note}  # type: ignore[attr-defined]
+        return ToolOutput(format_files(args.query, hits), data=data)
     data = {
         "query": args.query,
         "hits": [hit.to_dict() for hit in hits],  # type: ignore[attr-defined]

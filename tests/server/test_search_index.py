@@ -70,6 +70,11 @@ def test_index_then_search_a_project(live: LiveServer, project: Path) -> None:
         assert body[0]["path"] == "pkg/auth.py"
         assert set(body[0]) == {"path", "start_line", "end_line", "score", "snippet"}
         assert body[0]["start_line"] == 1
+        files = http.post("/api/v1/search", json={
+            "query": "bearer token", "k": 5, "mode": "lexical", "path": str(project),
+            "files": True}).json()
+        assert files[0]["path"] == "pkg/auth.py" and set(files[0]) == {"path", "score", "chunks"}
+        assert files[0]["chunks"][0]["start_line"] == 1
         globbed = http.post("/api/v1/search", json={
             "query": "red", "mode": "lexical", "path": str(project), "path_glob": "pkg/auth*"})
         assert globbed.json() == []
