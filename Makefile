@@ -96,13 +96,17 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-bench: install
+bench: install-test
 	$(BIN)/python bench/chat_overhead.py
 	$(BIN)/python bench/api_overhead.py
 	$(BIN)/python bench/retrieval_bench.py
 	$(BIN)/python bench/index_bench.py
 	$(BIN)/python bench/tool_calls.py
 	$(BIN)/python bench/fetch_bench.py
+	$(BIN)/python bench/localization_bench.py
+	$(BIN)/python bench/resume_bench.py
+	$(BIN)/python bench/pull_bench.py
+	$(BIN)/python bench/import_bench.py
 
 doctor: install
 	$(BIN)/fireside doctor
