@@ -108,6 +108,7 @@ class LlamaCppProvider:
             check_gguf(self.model_path)
             from providers.localmodels.memory import check_memory
 
+            self._cap_to_machine()  # the trained context and the CPU threads, with a note
             # Refuse a model that cannot fit (with the numbers) before llama.cpp tries.
             self._requested_ctx = check_memory(self.model_path, self._requested_ctx)
             if self._probe:
@@ -118,7 +119,6 @@ class LlamaCppProvider:
                     raise ModelError(f"cannot run {self.model_path.name}: {result.message}")
             llama_cpp = _import_llama_cpp()
             self._llama_cpp = llama_cpp
-            self._cap_to_machine()
             threads, batch_threads = thread_counts(self._threads)
             try:
                 llm = llama_cpp.Llama(

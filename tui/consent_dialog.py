@@ -21,8 +21,16 @@ RISK_DETAIL = {
     "computer.",
     "write": "It can change files or other state on this computer.",
     "execute": "It runs commands on this computer.",
-    "unknown": "It comes from a plugin or MCP server that did not say what it does.",
+    "unknown": "It comes from a plugin that did not say what it does.",
 }
+
+
+def risk_detail(name: str, risk: str) -> str:
+    """What the tool can do; a ``server.tool`` of unknown risk names its MCP server."""
+    if risk == "unknown" and "." in name:
+        return (f"It comes from the MCP server {name.split('.', 1)[0]}; Fireside cannot tell "
+                "what it does.")
+    return RISK_DETAIL.get(risk, "It reads data on this computer.")
 
 
 def arguments_text(arguments: dict[str, Any]) -> str:
@@ -48,7 +56,7 @@ class ToolConsentDialog(ModalScreen[Approval]):
         self.session_allowed = session_allowed
 
     def compose(self) -> ComposeResult:
-        detail = RISK_DETAIL.get(self.risk, "It reads data on this computer.")
+        detail = risk_detail(self.tool_name, self.risk)
         with Vertical(classes="dialog consent-dialog"):
             yield Label(f"The model wants to run {self.tool_name}", classes="dialog-title",
                         markup=False)

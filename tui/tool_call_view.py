@@ -1,10 +1,9 @@
-"""Tool calls in the conversation, and the dialog that asks before an "ask" tool runs.
+"""Tool calls in the conversation (the dialog that asks before one runs is
+:mod:`tui.consent_dialog`).
 
-* :class:`ToolCallView`: one call (``→ web_search(query="…")``), its state (running, ok,
-  failed) and its result folded in a Collapsible (opened on click). Shown above the answer the
-  call led to, live while a turn runs and again when a saved chat is reopened.
-* :class:`ToolApprovalDialog`: "Run read_file(path=…)?" — a ModalScreen[bool]; "Don't run"
-  (focused first) and Esc answer no.
+:class:`ToolCallView`: one call (``→ web_search(query="…")``), its state (running, ok,
+failed) and its result folded in a Collapsible (opened on click). Shown above the answer the
+call led to, live while a turn runs and again when a saved chat is reopened.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from textual.content import Content
 from textual.widgets import Collapsible, Static
 
 from assistant.tool_render import call_line, failure_line, result_summary
-from tui.dialogs import ConfirmDialog
 
 RUNNING, OK, FAILED = "running", "ok", "failed"
 
@@ -68,29 +66,3 @@ class ToolCallView(Collapsible):
         """The turn ended before the tool returned (cancelled)."""
         if self.state == RUNNING:
             self.set_result("stopped before the tool returned", ok=False)
-
-
-class ToolApprovalDialog(ConfirmDialog):
-    """Asks whether a tool whose policy is "ask" may run now; dismisses with a bool."""
-
-    def __init__(self, name: str, arguments: dict[str, Any], risk: str) -> None:
-        detail = {
-            "write": "It can change files or other state on this computer.",
-            "execute": "It runs commands on this computer.",
-            "network": "It connects to the internet.",
-            "unknown": _unknown_detail(name),
-        }.get(risk, "It reads data on this computer.")
-        super().__init__(
-            f"Run {call_line(name, arguments)}?",
-            f"The assistant wants to use the {name} tool ({risk}). {detail}",
-            confirm_label="Run",
-            cancel_label="Don't run",
-        )
-
-
-def _unknown_detail(name: str) -> str:
-    """For a tool of unknown risk: where it comes from (``server.tool``: an MCP server)."""
-    if "." in name:
-        return (f"It comes from the MCP server {name.split('.', 1)[0]}; Fireside cannot tell "
-                "what it does.")
-    return "It comes from a plugin; Fireside cannot tell what it does."

@@ -14,7 +14,8 @@ from tests.support.mcp_servers import in_process
 from tests.support.tool_scripted import ToolScriptedProvider, call
 from tests.tui.conftest import SIZE, chat, last_answer, send, wait_for
 from tui.app import FiresideApp
-from tui.tool_call_view import ToolApprovalDialog, ToolCallView
+from tui.consent_dialog import ToolConsentDialog
+from tui.tool_call_view import ToolCallView
 
 
 @pytest.fixture
@@ -37,12 +38,14 @@ async def test_an_mcp_tool_asks_naming_its_server_and_shows_the_call(
     app = FiresideApp(orch, warm_up=False)
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "add 2 and 3")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ToolApprovalDialog),
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ToolConsentDialog),
                        "the approval dialog")
         dialog = pilot.app.screen
-        assert dialog._question == "Run demo.add(a=2, b=3)?"  # noqa: SLF001
-        assert "MCP server demo" in dialog._detail  # noqa: SLF001
-        await pilot.click("#ok")
+        assert dialog.tool_name == "demo.add" and dialog.arguments == {"a": 2, "b": 3}
+        texts = [str(label.render()) for label in dialog.query(".dialog-detail")]
+        assert any("MCP server demo" in text for text in texts), texts
+        assert len(dialog.query("#session")) == 1  # unknown risk: a session grant is offered
+        await pilot.click("#once")
         await wait_for(pilot, lambda: not chat(pilot).answering
                        and not last_answer(pilot).streaming, "the answer")
         (view,) = list(chat(pilot).query(ToolCallView))
