@@ -21,7 +21,14 @@ from typing import Any
 from assistant.errors import ContextOverflowError, ModelError, ProviderError
 from providers import _local_tools as local_tools
 from providers import chat_template
-from providers.base import ChatMessage, Finish, GenerationOptions, ToolCall, ToolSpec
+from providers.base import (
+    ChatMessage,
+    Finish,
+    GenerationOptions,
+    Provider,
+    ToolCall,
+    ToolSpec,
+)
 from providers.models import check_gguf, model_name
 
 log = logging.getLogger(__name__)
@@ -59,7 +66,7 @@ def thread_counts(configured: int | None) -> tuple[int, int]:
     return max(1, cores - 1), cores
 
 
-class LlamaCppProvider:
+class LlamaCppProvider(Provider):
     """A local GGUF model. Thread-safe: one generation at a time (llama.cpp is not reentrant)."""
 
     def __init__(
