@@ -173,17 +173,17 @@ def preview(
     pins: Sequence[Pin] = (),
 ) -> ContextReport:
     """What the next turn would send (``question`` as the latest message, when given)."""
-    history = orch._history(orch.store.messages(session_id)) if session_id else []
+    history = orch.history(session_id) if session_id else []
     history.append({"role": "user", "content": question})  # pins and chunks go before it
     all_pins = session_pins(orch, session_id) + [p for p in pins]
     pinned, _notes = read_pins(
         orch.project_root, list(dict.fromkeys(all_pins)), _text_counter(orch), _budget(orch)
     ) if all_pins else ([], [])
-    loop = orch._tool_loop(threading.Event(), None) if tools else None
+    loop = orch.tool_loop(threading.Event(), None) if tools else None
     specs = loop.specs if loop is not None else ()
     retrieved = None
     if question.strip():
-        gen = orch._retrieve(history, specs, pinned)
+        gen = orch.budget().retrieve(orch.retriever, orch.settings.index, history, specs, pinned)
         try:
             while True:
                 next(gen)

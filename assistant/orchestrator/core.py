@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 
 from assistant.agent import ToolLoop
 from assistant.config import Settings
-from assistant.errors import ContextOverflowError, FiresideError
+from assistant.errors import FiresideError
 from assistant.events import (
-    ContextEvent,
     DoneEvent,
     ErrorEvent,
     Event,
@@ -31,11 +30,11 @@ from assistant.orchestrator.budget import (
     reserve_for,
 )
 from assistant.orchestrator.record import provider_of, save_step, save_turn
-from assistant.orchestrator.state import TurnState
+from assistant.orchestrator.state import start_turn
 from assistant.orchestrator.steps import run_steps
-from assistant.store import Message, Store
+from assistant.store import Store
 from assistant.tool_offer import OfferNotes, tools_off_reason
-from providers.base import ChatMessage, ConfirmHosted, GenerationOptions, Provider, ToolSpec
+from providers.base import ChatMessage, ConfirmHosted, Provider, ToolSpec
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -146,7 +145,7 @@ class Orchestrator:
         provider = self.provider
         provider.load()
         system: list[ChatMessage] = [{"role": "system", "content": self.system_prompt()}]
-        loop = self._tool_loop(threading.Event(), None)
+        loop = self.tool_loop(threading.Event(), None)
         provider.warm_up(system, tools=loop.specs if loop is not None else ())
 
     def close(self) -> None:
@@ -214,8 +213,9 @@ class Orchestrator:
 
     # -- prompt ---------------------------------------------------------------------------
 
-    def _history(self, messages: list[Message]) -> list[ChatMessage]:
-        return history_turns(messages)
+    def history(self, session_id: str) -> list[ChatMessage]:
+        """The session's saved messages as chat turns (see :func:`history_turns`)."""
+        return history_turns(self.store.messages(session_id))
 
     def budget(self) -> PromptBudget:
         """Prompt budgeting for the current provider and settings."""
@@ -242,13 +242,6 @@ class Orchestrator:
     ) -> FittedPrompt:
         """See :meth:`PromptBudget.fit`."""
         return self.budget().fit(history, retrieved, tail=tail or (), tools=tools, pinned=pinned)
-
-    def _retrieve(
-        self, history: list[ChatMessage], tools: tuple[ToolSpec, ...] = (),
-        pinned: Sequence[PinnedFile] = (),
-    ) -> Generator[Event, None, Retrieved | None]:
-        """See :meth:`PromptBudget.retrieve`."""
-        return self.budget().retrieve(self.retriever, self.settings.index, history, tools, pinned)
 
     # -- a turn ---------------------------------------------------------------------------
 
@@ -311,7 +304,7 @@ class Orchestrator:
         from assistant.context_inspect import read_turn_pins, save_report_later
 
         provider = yield from self._loaded_provider()
-        history = history_turns(self.store.messages(session_id))
+        history = self.history(session_id)
         # A router picks the provider for this turn (local, or hosted by policy).
         system: ChatMessage = {"role": "system", "content": self.system_prompt()}
         provider.route([system, *history], self.reserve_tokens, confirm_hosted)
@@ -320,7 +313,10 @@ class Orchestrator:
         pinned, pin_notes = read_turn_pins(self, session_id, pins)
         yield from _statuses(pin_notes)
         loop = yield from self._offer_tools(cancel, approve, session_id, use_tools)
-        state = yield from self._first_prompt(history, loop, pinned, use_tools)
+        state = yield from start_turn(
+            self.budget(), self.retriever, self.settings, history, loop, pinned,
+            self._tools_off() if use_tools else None,
+        )
         specs = state.options.tools  # offered (the tool loop may withdraw them later)
         yield from self._restore_state(session_id, state.fitted, specs)
         try:
@@ -362,64 +358,11 @@ class Orchestrator:
         if not self._tools_off():
             # MCP servers start only on a turn that offers tools to a model able to call them.
             yield from self._load_tools()
-        loop = self._tool_loop(cancel, approve, session_id)
+        loop = self.tool_loop(cancel, approve, session_id)
         off = self._offer_notes.take(self._tools_off())
         if off:
             yield StatusEvent(off)
         return loop
-
-    def _first_prompt(
-        self,
-        history: list[ChatMessage],
-        loop: ToolLoop | None,
-        pinned: Sequence[PinnedFile],
-        use_tools: bool,
-    ) -> Generator[Event, None, TurnState]:
-        """The turn's first prompt (code context, pins, tools if they fit) and its state."""
-        budget = self.budget()
-        specs = loop.specs if loop is not None else ()
-        retrieved = yield from budget.retrieve(
-            self.retriever, self.settings.index, history, specs, pinned
-        )
-        try:
-            fitted = budget.fit(history, retrieved, tools=specs, pinned=pinned)
-        except ContextOverflowError:
-            if not specs:
-                raise
-            # The tools' descriptions leave no room: answer without tools rather than fail.
-            loop, specs = None, ()
-            fitted = budget.fit(history, retrieved, pinned=pinned)
-            yield StatusEvent("no tools for this answer: the prompt leaves no room for them")
-        provider = self.provider
-        if fitted.dropped:
-            yield StatusEvent(
-                f"dropped the {fitted.dropped} oldest message(s) to fit the "
-                f"{provider.context_size}-token context"
-            )
-        context = ContextEvent(
-            messages=len(fitted.messages),
-            prompt_tokens=fitted.prompt_tokens,
-            context_size=provider.context_size,
-            dropped_messages=fitted.dropped,
-            model=provider.name,
-            provider=provider_of(provider),
-            sources=fitted.sources,
-            left_out=retrieved.left_out if retrieved is not None else 0,
-            tools_off=self._tools_off() if use_tools else None,
-        )
-        yield context
-        return TurnState(
-            fitted=fitted, options=self._options(specs), context=context, history=history,
-            retrieved=retrieved, pinned=tuple(pinned), loop=loop,
-        )
-
-    def _options(self, tools: tuple[ToolSpec, ...]) -> GenerationOptions:
-        settings = self.settings
-        return GenerationOptions(
-            max_tokens=settings.max_tokens, temperature=settings.temperature,
-            top_p=settings.top_p, repeat_penalty=settings.repeat_penalty, seed=settings.seed,
-            tools=tools,
-        )
 
     # -- tools ----------------------------------------------------------------------------
 
@@ -451,7 +394,7 @@ class Orchestrator:
         for text in registry.take_notes():
             yield StatusEvent(text)
 
-    def _tool_loop(
+    def tool_loop(
         self, cancel: threading.Event, approve: Approver | None, session_id: str | None = None
     ) -> ToolLoop | None:
         """This turn's tool loop, or None when no tool is offered (tools off, none usable,

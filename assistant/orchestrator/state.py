@@ -8,18 +8,21 @@ add up to, so recording the answer (:mod:`assistant.orchestrator.record`) needs 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant.events import ContextEvent, TokenEvent
-from providers.base import ChatMessage, Finish, GenerationOptions
+from assistant.errors import ContextOverflowError
+from assistant.events import ContextEvent, Event, StatusEvent, TokenEvent
+from assistant.orchestrator.record import provider_of
+from providers.base import ChatMessage, Finish, GenerationOptions, ToolSpec
 
 if TYPE_CHECKING:
     from assistant.agent import ToolLoop
-    from assistant.orchestrator.budget import FittedPrompt
+    from assistant.config import Settings
+    from assistant.orchestrator.budget import FittedPrompt, PromptBudget
     from assistant.pins import PinnedFile
-    from assistant.retrieval import Retrieved
+    from assistant.retrieval import Retrieved, Retriever
 
 
 @dataclass
@@ -79,6 +82,61 @@ class TurnState:
         if len(self.finishes) > 1 and self.step_first is not None:
             return (self.finishes[-1].completion_tokens, self.step_first)
         return None
+
+
+def start_turn(
+    budget: PromptBudget,
+    retriever: Retriever | None,
+    settings: Settings,
+    history: list[ChatMessage],
+    loop: ToolLoop | None,
+    pinned: Sequence[PinnedFile],
+    tools_off: str | None,
+) -> Generator[Event, None, TurnState]:
+    """The turn's first prompt (code context, pins, the tools of ``loop`` if they fit), the
+    context event that says what went in, and the state the turn starts from."""
+    specs = loop.specs if loop is not None else ()
+    retrieved = yield from budget.retrieve(retriever, settings.index, history, specs, pinned)
+    try:
+        fitted = budget.fit(history, retrieved, tools=specs, pinned=pinned)
+    except ContextOverflowError:
+        if not specs:
+            raise
+        # The tools' descriptions leave no room: answer without tools rather than fail.
+        loop, specs = None, ()
+        fitted = budget.fit(history, retrieved, pinned=pinned)
+        yield StatusEvent("no tools for this answer: the prompt leaves no room for them")
+    provider = budget.provider
+    if fitted.dropped:
+        yield StatusEvent(
+            f"dropped the {fitted.dropped} oldest message(s) to fit the "
+            f"{provider.context_size}-token context"
+        )
+    context = ContextEvent(
+        messages=len(fitted.messages),
+        prompt_tokens=fitted.prompt_tokens,
+        context_size=provider.context_size,
+        dropped_messages=fitted.dropped,
+        model=provider.name,
+        provider=provider_of(provider),
+        sources=fitted.sources,
+        left_out=retrieved.left_out if retrieved is not None else 0,
+        tools_off=tools_off,
+    )
+    yield context
+    return TurnState(
+        fitted=fitted, options=options_for(settings, specs), context=context, history=history,
+        retrieved=retrieved, pinned=tuple(pinned), loop=loop,
+    )
+
+
+def options_for(settings: Settings, tools: tuple[ToolSpec, ...]) -> GenerationOptions:
+    """Sampling as configured, offering ``tools``."""
+    return GenerationOptions(
+        max_tokens=settings.max_tokens, temperature=settings.temperature,
+        top_p=settings.top_p, repeat_penalty=settings.repeat_penalty, seed=settings.seed,
+        tools=tools,
+    )
 
 
 def combined(finishes: list[Finish], reason: str | None) -> Finish | None:
