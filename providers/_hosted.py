@@ -104,7 +104,7 @@ class HostedProvider(Provider):
             sleep=sleep,
         )
 
-    # -- Provider protocol ----------------------------------------------------------------
+    # -- Provider ----------------------------------------------------------------
 
     @property
     def loaded(self) -> bool:

@@ -237,7 +237,7 @@ class RouterProvider(Provider):
     def is_hosted(self) -> bool:
         return self._active is not None and self._active is self._hosted
 
-    # -- Provider protocol -------------------------------------------------------------------
+    # -- Provider -------------------------------------------------------------------
 
     @property
     def name(self) -> str:

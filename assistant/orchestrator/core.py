@@ -309,7 +309,9 @@ class Orchestrator:
         system: ChatMessage = {"role": "system", "content": self.system_prompt()}
         provider.route([system, *history], self.reserve_tokens, confirm_hosted)
         yield from _statuses(provider.take_notes())
-        yield from _statuses([provider.template_note] if provider.template_note else [])
+        note = provider.template_note
+        if note:
+            yield StatusEvent(note)
         pinned, pin_notes = read_turn_pins(self, session_id, pins)
         yield from _statuses(pin_notes)
         loop = yield from self._offer_tools(cancel, approve, session_id, use_tools)
