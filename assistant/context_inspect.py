@@ -62,7 +62,7 @@ def _budget(orch: Orchestrator) -> int:
     provider = orch.provider
     n_ctx = provider.context_size
     system: ChatMessage = {"role": "system", "content": orch.system_prompt()}
-    return pin_budget(n_ctx, orch._reserve(n_ctx), provider.count_tokens([system]))
+    return pin_budget(n_ctx, orch.reserve_tokens(n_ctx), provider.count_tokens([system]))
 
 
 def session_pins(orch: Orchestrator, session_id: str | None) -> list[Pin]:
@@ -104,7 +104,7 @@ def _counter(orch: Orchestrator) -> tuple[Any, bool]:
     if local is not None:
         return (lambda m, t: local.count_tokens(m, t)), False
     provider = orch.provider
-    return (lambda m, t: provider.count_tokens(m) + orch._tools_tokens(t)), True
+    return (lambda m, t: provider.count_tokens(m) + orch.tools_tokens(t)), True
 
 
 def report_for(
@@ -114,7 +114,7 @@ def report_for(
     tools: tuple[ToolSpec, ...],
     title: str = "next turn",
 ) -> ContextReport:
-    from assistant.orchestrator import _provider_of
+    from assistant.orchestrator import provider_of
 
     count, estimated = _counter(orch)
     provider = orch.provider
@@ -124,8 +124,8 @@ def report_for(
         system={"role": "system", "content": orch.system_prompt()},
         history=history, dropped=max(0, fitted.dropped), retrieved=fitted.retrieved,
         pinned=fitted.pinned, apply_pins=apply_pins, tail=fitted.tail, tools=tools,
-        model=provider.name, provider=_provider_of(provider), context_size=n_ctx,
-        reserve=orch._reserve(n_ctx), estimated=estimated, title=title,
+        model=provider.name, provider=provider_of(provider), context_size=n_ctx,
+        reserve=orch.reserve_tokens(n_ctx), estimated=estimated, title=title,
     )
 
 
@@ -173,17 +173,17 @@ def preview(
     pins: Sequence[Pin] = (),
 ) -> ContextReport:
     """What the next turn would send (``question`` as the latest message, when given)."""
-    history = orch._history(orch.store.messages(session_id)) if session_id else []
+    history = orch.history(session_id) if session_id else []
     history.append({"role": "user", "content": question})  # pins and chunks go before it
     all_pins = session_pins(orch, session_id) + [p for p in pins]
     pinned, _notes = read_pins(
         orch.project_root, list(dict.fromkeys(all_pins)), _text_counter(orch), _budget(orch)
     ) if all_pins else ([], [])
-    loop = orch._tool_loop(threading.Event(), None) if tools else None
+    loop = orch.tool_loop(threading.Event(), None) if tools else None
     specs = loop.specs if loop is not None else ()
     retrieved = None
     if question.strip():
-        gen = orch._retrieve(history, specs, pinned)
+        gen = orch.budget().retrieve(orch.retriever, orch.settings.index, history, specs, pinned)
         try:
             while True:
                 next(gen)

@@ -292,5 +292,5 @@ def local_model(provider: Any) -> Any | None:
     None for hosted and scripted providers."""
     from providers.llama_cpp import LlamaCppProvider
 
-    active = getattr(provider, "active", provider)
+    active = provider.active
     return active if isinstance(active, LlamaCppProvider) and active.loaded else None

@@ -26,9 +26,8 @@ def tools_off_reason(settings: Settings, provider: Provider) -> str | None:
         return NEVER
     if offer == "always":
         return None
-    active = getattr(provider, "active", provider)  # a router: the model it picked
-    reliable = getattr(active, "calls_tools_reliably", None)
-    if reliable is None or reliable:  # hosted and test providers: their native tools
+    # A router: the model it picked. Hosted models call tools natively.
+    if provider.active.calls_tools_reliably:
         return None
     return WEAK_MODEL
 

@@ -199,16 +199,16 @@ def _score(results: list[dict], registry: Any) -> dict[str, float]:
 
 def _patch_kind_probe() -> None:
     """Record whether the JSON reader saw an answer object (for the unconstrained score)."""
-    from providers import llama_cpp
+    from providers import llama_cpp, llama_readers
 
-    original = llama_cpp._JsonReader.finish
+    original = llama_readers.JsonReader.finish
 
     def finish(self: Any) -> Any:
         rest, calls = original(self)
         llama_cpp._bench_kind = self.decoder.kind  # type: ignore[attr-defined]
         return rest, calls
 
-    llama_cpp._JsonReader.finish = finish  # type: ignore[method-assign]
+    llama_readers.JsonReader.finish = finish  # type: ignore[method-assign]
 
 
 def main() -> None:

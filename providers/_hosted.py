@@ -30,7 +30,7 @@ from providers._http import (
     read_lines,
 )
 from providers._tool_calls import ToolCallBuffer
-from providers.base import ChatMessage, Finish, GenerationOptions, ToolCall
+from providers.base import ChatMessage, Finish, GenerationOptions, Provider, ToolCall
 
 if TYPE_CHECKING:
     from assistant.config import HostedProviderConfig
@@ -72,8 +72,8 @@ class StreamState:
             self.pieces += 1
 
 
-class HostedProvider:
-    """Base for a hosted chat API (see module docstring). Implements the Provider protocol."""
+class HostedProvider(Provider):
+    """Base for a hosted chat API (see module docstring)."""
 
     kind = ""
     default_base_url = ""
@@ -104,7 +104,7 @@ class HostedProvider:
             sleep=sleep,
         )
 
-    # -- Provider protocol ----------------------------------------------------------------
+    # -- Provider ----------------------------------------------------------------
 
     @property
     def loaded(self) -> bool:

@@ -21,7 +21,15 @@ from typing import Any
 from assistant.errors import ContextOverflowError, ModelError, ProviderError
 from providers import _local_tools as local_tools
 from providers import chat_template
-from providers.base import ChatMessage, Finish, GenerationOptions, ToolCall, ToolSpec
+from providers.base import (
+    ChatMessage,
+    Finish,
+    GenerationOptions,
+    Provider,
+    ToolCall,
+    ToolSpec,
+)
+from providers.llama_readers import reader_for
 from providers.models import check_gguf, model_name
 
 log = logging.getLogger(__name__)
@@ -59,7 +67,7 @@ def thread_counts(configured: int | None) -> tuple[int, int]:
     return max(1, cores - 1), cores
 
 
-class LlamaCppProvider:
+class LlamaCppProvider(Provider):
     """A local GGUF model. Thread-safe: one generation at a time (llama.cpp is not reentrant)."""
 
     def __init__(
@@ -397,12 +405,9 @@ class LlamaCppProvider:
             }
             if options.seed is not None:
                 kwargs["seed"] = options.seed
-            reader: _Reader = _Reader()
-            if tools and self.native_tools:
-                reader = _NativeReader()
-            elif tools:
+            reader = reader_for(tools, self.native_tools)
+            if tools and not self.native_tools:
                 kwargs["grammar"] = local_tools.grammar_for(tools)
-                reader = _JsonReader()
             finish = "stop"
             try:
                 for chunk in llm.create_completion(**kwargs):
@@ -435,42 +440,3 @@ class LlamaCppProvider:
 def _plain(messages: list[ChatMessage]) -> list[ChatMessage]:
     """A chat with tool steps as plain user/assistant turns (when no tools are offered)."""
     return local_tools.json_chat(messages, ())
-
-
-class _Reader:
-    """Plain generation: every piece is text."""
-
-    def feed(self, piece: str) -> str:
-        return piece
-
-    def finish(self) -> tuple[str, list[ToolCall]]:
-        return "", []
-
-
-class _JsonReader(_Reader):
-    """Grammar-constrained JSON: the answer's text streams, a call comes at the end."""
-
-    def __init__(self) -> None:
-        self.decoder = local_tools.JsonReplyDecoder()
-
-    def feed(self, piece: str) -> str:
-        return self.decoder.feed(piece)
-
-    def finish(self) -> tuple[str, list[ToolCall]]:
-        call = self.decoder.finish()
-        if call is not None:
-            return "", [call]
-        if self.decoder.kind is None:  # not JSON after all: show it as it is
-            return self.decoder.raw, []
-        return "", []
-
-
-class _NativeReader(_Reader):
-    def __init__(self) -> None:
-        self.parser = local_tools.NativeCallParser()
-
-    def feed(self, piece: str) -> str:
-        return self.parser.feed(piece)
-
-    def finish(self) -> tuple[str, list[ToolCall]]:
-        return self.parser.finish()

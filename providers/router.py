@@ -20,11 +20,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConfigError, FiresideError, HostedDeclinedError
-from providers.base import ChatMessage, Finish, GenerationOptions, Provider, ToolCall
+from providers.base import (
+    ChatMessage,
+    ConfirmHosted,
+    Finish,
+    GenerationOptions,
+    HostedPreview,
+    Provider,
+    ToolCall,
+    ToolSpec,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -34,16 +42,15 @@ if TYPE_CHECKING:
 
 POLICIES = ("local", "fallback", "hosted")
 
-
-@dataclass(frozen=True)
-class HostedPreview:
-    """What a fallback turn would send to a hosted model (for an ask-before-sending dialog)."""
-
-    model: str  # "provider/model"
-    reason: str  # why the local model is not answering
-    messages: int
-    characters: int
-    estimated_tokens: int
+__all__ = [
+    "HostedPreview",
+    "RouterProvider",
+    "hosted_choice",
+    "hosted_provider",
+    "provider_for",
+    "resolve_hosted",
+    "with_hosted_model",
+]
 
 
 def hosted_provider(
@@ -128,7 +135,7 @@ def provider_for(settings: Settings) -> Provider:
     return RouterProvider(settings.policy, lambda: local_provider(settings), hosted)
 
 
-class RouterProvider:
+class RouterProvider(Provider):
     """Picks the local or the hosted provider per turn (see the module docstring)."""
 
     def __init__(
@@ -150,9 +157,7 @@ class RouterProvider:
         self._active: Provider | None = None
         self._notes: list[str] = []
         self._lock = threading.RLock()
-        self.confirm: Callable[[HostedPreview], bool] | None = None
-        """Asked before a *fallback* turn goes hosted; returning False keeps it local-only
-        (the turn then fails with HostedDeclinedError). Called on the generating thread."""
+        self._confirm: ConfirmHosted | None = None  # this turn's, given to route()
 
     # -- the two candidates ----------------------------------------------------------------
 
@@ -177,7 +182,8 @@ class RouterProvider:
     ) -> Provider:
         hosted = self._get_hosted()
         hosted.load()  # the key lookup: MissingKeyError says how to set it
-        if self.policy == "fallback" and self.confirm is not None and messages is not None:
+        confirm = self._confirm
+        if self.policy == "fallback" and confirm is not None and messages is not None:
             preview = HostedPreview(
                 model=hosted.name,
                 reason=why or "policy",
@@ -185,7 +191,7 @@ class RouterProvider:
                 characters=sum(len(m["content"]) for m in messages),
                 estimated_tokens=hosted.count_tokens(messages),
             )
-            if not self.confirm(preview):
+            if not confirm(preview):
                 raise HostedDeclinedError(
                     f"not sent to {hosted.name}: sending to a hosted model was declined "
                     f"({why})"
@@ -231,7 +237,7 @@ class RouterProvider:
     def is_hosted(self) -> bool:
         return self._active is not None and self._active is self._hosted
 
-    # -- Provider protocol -------------------------------------------------------------------
+    # -- Provider -------------------------------------------------------------------
 
     @property
     def name(self) -> str:
@@ -246,12 +252,17 @@ class RouterProvider:
         return self.active.context_size
 
     @property
-    def template_note(self) -> str | None:
-        return getattr(self.active, "template_note", None) if not self.is_hosted else None
+    def template_note(self) -> str | None:  # type: ignore[override]
+        return self.active.template_note if not self.is_hosted else None
 
     @property
-    def hosted_provider(self) -> str | None:
-        return getattr(self._active, "provider", None) if self.is_hosted else None
+    def hosted_provider(self) -> str | None:  # type: ignore[override]
+        active = self._active
+        return active.hosted_provider if active is not None and self.is_hosted else None
+
+    @property
+    def calls_tools_reliably(self) -> bool:  # type: ignore[override]
+        return self.active.calls_tools_reliably
 
     def load(self) -> None:
         """Load what policy tries first (fallback: hosted if the local model cannot load)."""
@@ -265,12 +276,19 @@ class RouterProvider:
             else:
                 self._active = local
 
-    def route(self, messages: list[ChatMessage], reserve: Callable[[int], int]) -> None:
+    def route(
+        self,
+        messages: list[ChatMessage],
+        reserve: Callable[[int], int],
+        confirm: ConfirmHosted | None = None,
+    ) -> None:
         """Pick the provider for a turn whose full prompt is ``messages``; a hosted pick adds
         a notice saying so. Fallback goes hosted when the local model cannot load or the
         prompt does not fit its context with ``reserve(context_size)`` tokens left for the
-        answer."""
+        answer. ``confirm`` is this turn's: asked before a fallback turn goes hosted (here,
+        or when the local model fails before its first token)."""
         with self._lock:
+            self._confirm = confirm
             if self.policy == "hosted":
                 self._use_hosted(None)
                 return
@@ -293,16 +311,12 @@ class RouterProvider:
     def count_tokens(self, messages: list[ChatMessage]) -> int:
         return self.active.count_tokens(messages)
 
-    def warm_up(self, messages: list[ChatMessage]) -> None:
+    def warm_up(self, messages: list[ChatMessage], tools: tuple[ToolSpec, ...] = ()) -> None:
+        """Warm the local model (its prompt without ``tools``: the pick is made per turn)."""
         if self.policy == "hosted" or self._local_error:
             return
         try:
-            local = self._get_local()
-            warm = getattr(local, "warm_up", None)
-            if warm is not None:
-                warm(messages)
-            else:
-                local.load()
+            self._get_local().warm_up(messages)
         except FiresideError as exc:
             if self.policy != "fallback":
                 raise
@@ -340,15 +354,15 @@ class RouterProvider:
     def take_notes(self) -> list[str]:
         notes, self._notes = self._notes, []
         active = self._active
-        if active is not None and hasattr(active, "take_notes"):
+        if active is not None:
             notes += active.take_notes()
         return notes
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
         if not self.is_hosted:
             return None
-        cost = getattr(self._active, "cost", None)
-        return cost(prompt_tokens, completion_tokens) if cost else None
+        active = self._active
+        return active.cost(prompt_tokens, completion_tokens) if active is not None else None
 
     def close(self) -> None:
         for provider in (self._local, self._hosted):

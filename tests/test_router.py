@@ -275,9 +275,11 @@ def test_fallback_asks_before_sending_and_a_refusal_sends_nothing(store: Store) 
     router = RouterProvider("fallback", lambda: ScriptedProvider(fail_load="no GGUF"),
                             hosted_factory(rec))
     previews: list[HostedPreview] = []
-    router.confirm = lambda preview: previews.append(preview) or False  # type: ignore[func-returns-value]
     orch = orchestrator_for(load_settings(), store, router)
-    events = list(orch.run_turn("a private question"))
+    events = list(orch.run_turn(
+        "a private question",
+        confirm_hosted=lambda preview: previews.append(preview) or False,  # type: ignore[func-returns-value]
+    ))
     errors = [e.message for e in events if isinstance(e, ErrorEvent)]
     assert errors and "declined" in errors[0] and "acme/gpt-4o-mini" in errors[0]
     assert rec.requests == []
@@ -286,8 +288,8 @@ def test_fallback_asks_before_sending_and_a_refusal_sends_nothing(store: Store) 
     assert "no GGUF" in preview.reason and preview.estimated_tokens > 0
     assert preview.characters >= len("a private question")
     # Allowed: the turn goes hosted.
-    router.confirm = lambda preview: True
-    assert done_of(list(orch.run_turn("ok, send it"))).content == "sent"
+    sent = orch.run_turn("ok, send it", confirm_hosted=lambda preview: True)
+    assert done_of(list(sent)).content == "sent"
 
 
 # -- policy hosted ---------------------------------------------------------------------------------

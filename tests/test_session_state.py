@@ -157,7 +157,7 @@ def test_a_resumed_chat_loads_its_state_and_evaluates_only_the_new_tokens(
     orch2, provider = make_orchestrator()
     provider.load()
     saved, _data = read_state(path, provider.identity, provider.context_size)
-    history = orch2._history(orch2.store.messages(session))
+    history = orch2.history(session)
     history.append({"role": "user", "content": "And sets?"})
     fitted = orch2.fit_prompt(history)
     tokens = provider.prompt_tokens(fitted.messages)

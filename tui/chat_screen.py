@@ -198,7 +198,6 @@ class ChatScreen(Screen[None]):
         """Run the turn in this thread; every event is posted back to the screen."""
         worker = get_current_worker()
         batcher = TokenBatcher()
-        self._hook_hosted_confirmation(turn)
 
         def post(event: Event) -> None:
             for item in batcher.feed(event):
@@ -211,6 +210,7 @@ class ChatScreen(Screen[None]):
                     context=turn.context, tools=self.tools_on,
                     approve=approver_for(self, turn),
                     pins=list(self.pins) if turn.session_id is None else (),
+                    confirm_hosted=lambda preview: self._confirm_hosted(preview, turn),
                 ),
                 getattr(self.app, "model_queue", None),
                 turn.cancel,
@@ -228,15 +228,6 @@ class ChatScreen(Screen[None]):
                 self.post_message(AnswerEventReceived(turn, item))
             turn.finished.set()
             self.post_message(AnswerEnded(turn))
-
-    def _hook_hosted_confirmation(self, turn: Turn) -> None:
-        """If the provider is a router, make it ask here before a turn goes to a hosted model."""
-        try:
-            provider = self.orchestrator.provider
-        except FiresideError:
-            return  # run_turn reports it, after saving the prompt
-        if hasattr(provider, "confirm"):
-            provider.confirm = lambda preview: self._confirm_hosted(preview, turn)
 
     def _confirm_hosted(self, preview: HostedPreview, turn: Turn) -> bool:
         """On the worker thread: ask (in a dialog) whether this turn may leave the machine."""

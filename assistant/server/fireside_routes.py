@@ -34,7 +34,7 @@ async def health(request: Request) -> dict[str, Any]:
     """No token needed: version, model, queue and index state; never a secret or a path."""
     ctx = context_of(request)
     orch = ctx.orchestrator
-    provider = getattr(orch, "_provider", None)
+    provider = orch.made_provider
     return {
         "status": "ok",
         "version": __version__,

@@ -17,7 +17,15 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.server.queue import Ticket
-from providers.base import ChatMessage, Finish, GenerationOptions, ToolCall, ToolSpec
+from providers.base import (
+    ChatMessage,
+    ConfirmHosted,
+    Finish,
+    GenerationOptions,
+    Provider,
+    ToolCall,
+    ToolSpec,
+)
 
 _END = object()
 
@@ -91,7 +99,7 @@ async def turn_events(
         cancel.set()
 
 
-class RequestProvider:
+class RequestProvider(Provider):
     """The shared provider as one API request sees it: the client's tools offered (and the
     calls the model makes collected, not run: they are the client's to run), ``stop``
     sequences applied, and sampling options overridden. Everything else is the shared
@@ -99,7 +107,7 @@ class RequestProvider:
 
     def __init__(
         self,
-        inner: Any,
+        inner: Provider,
         *,
         tools: tuple[ToolSpec, ...] = (),
         stop: tuple[str, ...] = (),
@@ -110,11 +118,8 @@ class RequestProvider:
         self._stop = tuple(s for s in stop if s)
         self._on_tool_call = on_tool_call
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
     @property
-    def name(self) -> str:
+    def name(self) -> str:  # type: ignore[override]
         return self._inner.name
 
     @property
@@ -124,6 +129,48 @@ class RequestProvider:
     @property
     def context_size(self) -> int:
         return self._inner.context_size
+
+    def load(self) -> None:
+        self._inner.load()
+
+    def count_tokens(self, messages: list[ChatMessage]) -> int:
+        return self._inner.count_tokens(messages)
+
+    @property
+    def template_note(self) -> str | None:  # type: ignore[override]
+        return self._inner.template_note
+
+    @property
+    def hosted_provider(self) -> str | None:  # type: ignore[override]
+        return self._inner.hosted_provider
+
+    @property
+    def calls_tools_reliably(self) -> bool:  # type: ignore[override]
+        return self._inner.calls_tools_reliably
+
+    @property
+    def active(self) -> Provider:
+        """A router's pick; this wrapper when the shared provider answers itself (so a
+        request's tools and stop sequences stay applied)."""
+        active = self._inner.active
+        return self if active is self._inner else active
+
+    def route(
+        self,
+        messages: list[ChatMessage],
+        reserve: Callable[[int], int],
+        confirm: ConfirmHosted | None = None,
+    ) -> None:
+        self._inner.route(messages, reserve, confirm)
+
+    def warm_up(self, messages: list[ChatMessage], tools: tuple[ToolSpec, ...] = ()) -> None:
+        self._inner.warm_up(messages, tools)
+
+    def take_notes(self) -> list[str]:
+        return self._inner.take_notes()
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        return self._inner.cost(prompt_tokens, completion_tokens)
 
     def close(self) -> None:
         """The shared provider outlives the request: nothing to close."""

@@ -7,11 +7,11 @@ import time
 from collections.abc import Iterator
 
 from assistant.errors import ModelError, ProviderError
-from providers.base import ChatMessage, Finish, GenerationOptions
+from providers.base import ChatMessage, Finish, GenerationOptions, Provider
 
 
-class ScriptedProvider:
-    """Implements :class:`providers.base.Provider` with canned replies.
+class ScriptedProvider(Provider):
+    """A :class:`providers.base.Provider` with canned replies.
 
     ``replies`` are consumed in order (the last one repeats). ``delay`` is the pause between
     pieces, so tests can cancel mid-answer. ``fail_load`` / ``fail_after`` inject faults.

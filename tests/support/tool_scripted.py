@@ -14,10 +14,10 @@ from assistant.config import Settings
 from assistant.errors import ToolError
 from assistant.tools.base import Risk, Tool, ToolContext, ToolOutput
 from assistant.tools.registry import Registry
-from providers.base import ChatMessage, Finish, GenerationOptions, ToolCall
+from providers.base import ChatMessage, Finish, GenerationOptions, Provider, ToolCall
 
 
-class ToolScriptedProvider:
+class ToolScriptedProvider(Provider):
     """Each generation plays the next script entry: text pieces and ToolCall items (the last
     entry repeats). Every request's messages and options are kept for assertions."""
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 from assistant.errors import HostedDeclinedError
 from assistant.store import Store
-from providers.base import ChatMessage, Finish, GenerationOptions
+from providers.base import ChatMessage, ConfirmHosted, Finish, GenerationOptions
 from providers.router import HostedPreview
 from tests.support.scripted import ScriptedProvider
 from tests.tui.conftest import (
@@ -28,12 +28,20 @@ class AskingProvider(ScriptedProvider):
 
     def __init__(self, reply: str) -> None:
         super().__init__([reply])
-        self.confirm: Callable[[HostedPreview], bool] | None = None
+        self.confirm: ConfirmHosted | None = None
+
+    def route(
+        self,
+        messages: list[ChatMessage],
+        reserve: Callable[[int], int],
+        confirm: ConfirmHosted | None = None,
+    ) -> None:
+        self.confirm = confirm  # the turn's, as a router keeps it
 
     def stream(
         self, messages: list[ChatMessage], options: GenerationOptions, cancel: threading.Event
     ) -> Iterator[str | Finish]:
-        assert self.confirm is not None, "the TUI did not hook the confirmation"
+        assert self.confirm is not None, "the TUI did not pass the confirmation"
         preview = HostedPreview(
             model="cloud/model-x",
             reason="the local model could not load",
