@@ -111,7 +111,7 @@ def _embed_batch(
     batch: list[tuple[int, str, str, str]],
 ) -> int:
     """Vectors for one batch (cache first), into the store; returns how many chunks got one."""
-    lex = project._lexical()
+    lex = project.lexical()
     cached = lex.cached_vectors(model, [digest for _, digest, _, _ in batch])
     missing = [(digest, text) for _, digest, text, _ in batch if digest not in cached]
     fresh: dict[str, bytes] = {}

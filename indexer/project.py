@@ -128,6 +128,11 @@ class ProjectIndex:
     def exists(self) -> bool:
         return (self.dir / "index.db").exists()
 
+    def lexical(self) -> LexicalIndex:
+        """The project's lexical (FTS5) index, opened on first use; IndexerError when the
+        project is not indexed yet. For the indexer's own modules and benchmarks."""
+        return self._lexical()
+
     def _lexical(self, create: bool = False) -> LexicalIndex:
         with self._open_lock:  # searches and the indexing thread may both get here first
             if self._lex is None:
