@@ -170,6 +170,6 @@ def shrink_results(messages: list[ChatMessage]) -> bool:
 def plain_steps(messages: list[ChatMessage]) -> list[ChatMessage]:
     """Tool steps as plain assistant/user turns (calls as JSON, results as user text), for
     a generation that offers no tools."""
-    from providers._local_tools import json_chat
+    from providers import json_chat
 
     return json_chat(messages, ())

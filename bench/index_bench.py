@@ -78,15 +78,15 @@ def _lexical(project) -> dict:  # noqa: ANN001
 def _embedding(project, chunks: int) -> dict:  # noqa: ANN001
     embedder = project.embedder()  # loads the model (not timed)
     project.vectors().count()  # opens Chroma (not timed: a one-off per process)
-    lex = project._lexical()
+    lex = project.lexical()
     if chunks <= 0:  # everything: the full index time
         chunks = lex.counts()[1]
     texts = [text for _, _, text, _ in lex.pending(chunks)]
-    embedder._model.encode(texts[:16], batch_size=embedder.batch_size)  # warm up
+    embedder.model.encode(texts[:16], batch_size=embedder.batch_size)  # warm up
 
     def bare() -> float:
         start = time.perf_counter()
-        embedder._model.encode(
+        embedder.model.encode(
             texts, batch_size=embedder.batch_size, convert_to_numpy=True,
             normalize_embeddings=True, show_progress_bar=False,
         )

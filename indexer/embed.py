@@ -119,6 +119,13 @@ class Embedder:
                 ) from None
 
     @property
+    def model(self) -> Any:
+        """The loaded model (a SentenceTransformer, or the int8 ONNX one), loading it first:
+        for benchmarks that time it bare against :meth:`encode`."""
+        self.load()
+        return self._model
+
+    @property
     def dimension(self) -> int:
         self.load()
         get = getattr(self._model, "get_sentence_embedding_dimension", None)

@@ -113,12 +113,12 @@ class ProjectIndex:
         self._users = 0
         self._lex: LexicalIndex | None = None
         self._lock_file: Any = None
-        self._update_lock = threading.RLock()
+        self.update_lock = threading.RLock()  # held while the index changes
         self._open_lock = threading.Lock()
         self._embedder: Embedder | None = None
         self._embedder_error: str | None = None
         self._vectors: VectorStore | None = None
-        self._vectors_checked = False
+        self.vectors_checked = False  # vectors checked against the cache
         self.vector_rebuilds = 0  # how often the vector store was rebuilt in this process
         self._scanner: Scanner | None = None
         self._watcher: Watcher | None = None
@@ -128,7 +128,10 @@ class ProjectIndex:
     def exists(self) -> bool:
         return (self.dir / "index.db").exists()
 
-    def _lexical(self, create: bool = False) -> LexicalIndex:
+    def lexical(self, create: bool = False) -> LexicalIndex:
+        """The project's lexical (FTS5) index, opened on first use; IndexerError when the
+        project is not indexed yet (unless ``create``). For the indexer's own modules
+        (search, the embedding pass) and benchmarks."""
         with self._open_lock:  # searches and the indexing thread may both get here first
             if self._lex is None:
                 if not create and not self.exists:
@@ -196,9 +199,9 @@ class ProjectIndex:
         those files (the watcher's case). Lexical search works as soon as this returns with
         ``embed=False``; embeddings are then backfilled by :meth:`embed_pending`."""
         self._acquire_write()
-        with self._update_lock:
+        with self.update_lock:
             started = time.monotonic()
-            lex = self._lexical(create=True)
+            lex = self.lexical(create=True)
             if self._scanner is None or paths is None:
                 self._scanner = Scanner(self.root, self.settings.index.max_file_bytes)
             scanner = self._scanner
@@ -330,7 +333,7 @@ class ProjectIndex:
             "from cached embeddings"
         )
         if self._lex is not None:
-            with self._update_lock:
+            with self.update_lock:
                 self._lex.reset_embedded()
                 self._lex.commit()
 
@@ -362,7 +365,7 @@ class ProjectIndex:
 
     # -- status, watch, forget, close ---------------------------------------------------
     def status(self) -> IndexStatus:
-        lex = self._lexical()
+        lex = self.lexical()
         files, chunks, embedded = lex.counts()
         return IndexStatus(
             root=str(self.root), files=files, chunks=chunks, embedded=embedded,
@@ -389,7 +392,7 @@ class ProjectIndex:
     def forget(self) -> None:
         """Drop this project's index (SQLite, vectors, lock)."""
         self._acquire_write()
-        with self._update_lock:
+        with self.update_lock:
             if self._watcher is not None:
                 self._watcher.stop()
             if self._vectors is not None or self.settings.vector_store.url:
@@ -413,7 +416,7 @@ class ProjectIndex:
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
-        with self._update_lock:
+        with self.update_lock:
             if self._vectors is not None:
                 self._vectors.close()
                 self._vectors = None

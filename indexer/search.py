@@ -43,7 +43,7 @@ def run_search(
 ) -> list[Hit]:
     _check(mode)
     project.last_note = None
-    project._lexical()
+    project.lexical()
     k = max(1, min(int(k), MAX_K))
     if not query or not query.strip():
         return []
@@ -77,7 +77,7 @@ def lexical_rows(
     accept: Callable[[str], bool] | None,
 ) -> list[tuple[ChunkRow, float]]:
     """BM25 chunks re-ranked by the per-file prior (code before docs and tests for reports)."""
-    rows = project._lexical().search(query, max(limit, CANDIDATES), accept)
+    rows = project.lexical().search(query, max(limit, CANDIDATES), accept)
     scored = [(row, row.score * file_rank.prior(row.path, terms)) for row in rows]
     scored.sort(key=lambda pair: -pair[1])
     return scored[:limit]
@@ -89,7 +89,7 @@ def run_file_search(
     """The best ``k`` files, each with its best chunks (see :mod:`indexer.files`)."""
     _check(mode)
     project.last_note = None
-    project._lexical()
+    project.lexical()
     k = max(1, min(int(k), MAX_K))
     if not query or not query.strip():
         return []
@@ -148,7 +148,7 @@ def _vector_rows(
     project: ProjectIndex, query: str, limit: int, accept: object
 ) -> list[tuple[ChunkRow, float]]:
     """Nearest chunks by cosine similarity (score = 1 - distance), best first."""
-    lex = project._lexical()
+    lex = project.lexical()
     _files, chunks, embedded = lex.counts()
     if embedded == 0:
         raise IndexerError(

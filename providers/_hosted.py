@@ -31,6 +31,7 @@ from providers._http import (
 )
 from providers._tool_calls import ToolCallBuffer
 from providers.base import ChatMessage, Finish, GenerationOptions, Provider, ToolCall
+from providers.tool_names import ToolNames
 
 if TYPE_CHECKING:
     from assistant.config import HostedProviderConfig
@@ -56,14 +57,15 @@ class StreamState:
     """Usage, finish reason and malformed-event count gathered while mapping a stream, and
     the tool calls being assembled (``calls``)."""
 
-    def __init__(self, provider: str = "") -> None:
+    def __init__(self, provider: str = "", names: ToolNames | None = None) -> None:
         self.prompt_tokens: int | None = None
         self.completion_tokens: int | None = None
         self.finish: str | None = None
         self.pieces = 0
         self.tool_calls = 0
         self.malformed = 0
-        self.calls = ToolCallBuffer(provider)
+        # Calls come back under their wire names; ``names`` maps them to the registry's.
+        self.calls = ToolCallBuffer(provider, names.registry if names is not None else None)
 
     def count(self, item: str | ToolCall) -> None:
         if isinstance(item, ToolCall):
@@ -190,9 +192,13 @@ class HostedProvider(Provider):
     ) -> Iterator[str | ToolCall | Finish]:
         self.load()
         streaming = self.config.stream
-        url, headers, body, params = self._request(messages, options, streaming)
+        # Tool names as the API accepts them (MCP tools are ``server.tool``); calls are
+        # mapped back to the registry's names as they are parsed.
+        names = ToolNames.for_request(messages, options)
+        wire_messages, wire_options = names.encode_request(messages, options)
+        url, headers, body, params = self._request(wire_messages, wire_options, streaming)
         endpoint = self._endpoint()
-        state = StreamState(self.provider)
+        state = StreamState(self.provider, names)
         cancelled = False
         try:
             with self.http.open(

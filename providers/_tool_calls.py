@@ -14,6 +14,7 @@ provider and the tool; the raw text never goes into the message (it can be long)
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,8 +65,9 @@ class ToolCallBuffer:
     (``call_0``, ``call_1``, …) are unique within one answer.
     """
 
-    def __init__(self, provider: str) -> None:
+    def __init__(self, provider: str, decode: Callable[[str], str] | None = None) -> None:
         self.provider = provider
+        self.decode = decode  # wire name → registry name (providers.tool_names)
         self._open: dict[Any, _Partial] = {}
         self._unindexed = 0
         self.made = 0
@@ -115,7 +117,7 @@ class ToolCallBuffer:
         text = "".join(part.text)
         arguments: Any = text if text.strip() else part.initial
         call = make_tool_call(
-            self.provider, part.id, part.name, arguments, fallback_id=self.next_id()
+            self.provider, part.id, self._name(part.name), arguments, fallback_id=self.next_id()
         )
         self.made += 1
         return call
@@ -131,10 +133,16 @@ class ToolCallBuffer:
     def whole(self, call_id: str | None, name: Any, arguments: Any) -> ToolCall:
         """A call that arrived whole (Gemini's functionCall, non-streaming answers)."""
         call = make_tool_call(
-            self.provider, call_id, name, arguments, fallback_id=self.next_id()
+            self.provider, call_id, self._name(name), arguments, fallback_id=self.next_id()
         )
         self.made += 1
         return call
+
+    def _name(self, name: Any) -> Any:
+        """The registry's name for a wire name (anything else is left to make_tool_call)."""
+        if self.decode is not None and isinstance(name, str) and name:
+            return self.decode(name)
+        return name
 
 
 def tool_schemas(tools: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:

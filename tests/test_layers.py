@@ -48,6 +48,8 @@ def test_the_project_keeps_its_layer_contracts() -> None:
             "assistant/orchestrator/core.py", "import assistant.server.app",
             "never import a front end",
         ),
+        ("assistant/server/fireside_routes.py", "import assistant.server.app",
+         "The API's routes do not import the app"),
     ],
 )
 def test_a_planted_wrong_import_fails_the_lint(

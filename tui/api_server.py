@@ -1,7 +1,7 @@
 """The localhost API inside the TUI: ``/serve`` starts or stops it in the background, sharing
 the app's orchestrator and model; the status bar shows its address.
 
-Every turn on the app's model goes through one :class:`~assistant.server.queue.ModelQueue`
+Every turn on the app's model goes through one :class:`~assistant.model_queue.ModelQueue`
 (``app.model_queue``): the TUI's own turns (:func:`queued`) and the editors' requests. The
 person at the keyboard is never refused, only queued behind a running request.
 """
@@ -19,7 +19,7 @@ from assistant.events import Event, StatusEvent
 from tui.commands import CommandError, CommandRegistry
 
 if TYPE_CHECKING:
-    from assistant.server.queue import ModelQueue
+    from assistant.model_queue import ModelQueue
     from tui.chat_screen import ChatScreen
 
 

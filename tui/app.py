@@ -15,7 +15,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from assistant.errors import FiresideError
-from assistant.server.queue import ModelQueue
+from assistant.model_queue import ModelQueue
 from tui.api_server import ApiServerChanged, ApiServerToggle
 from tui.chat_screen import ChatScreen
 from tui.indexing import IndexFailed, IndexOpened, IndexProgressed, ProjectIndexer

@@ -11,20 +11,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__
 from assistant.errors import FiresideError, IndexerError, IndexLockedError, SessionNotFoundError
+from assistant.model_queue import QueueFullError
 from assistant.server.context import ServerContext
-from assistant.server.queue import QueueFullError
-from assistant.server.security import SecurityMiddleware, allowed_hosts, error_body
-
-_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-          404: "not_found_error", 409: "conflict_error", 422: "invalid_request_error",
-          503: "server_busy"}
-
-
-def error_response(status: int, message: str, code: str | None = None,
-                   param: str | None = None, headers: dict[str, str] | None = None
-                   ) -> JSONResponse:
-    type_ = _TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return JSONResponse(error_body(message, type_, code, param), status, headers=headers)
+from assistant.server.responses import error_response
+from assistant.server.security import SecurityMiddleware, allowed_hosts
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
@@ -101,7 +91,3 @@ def create_app(ctx: ServerContext) -> Any:
         origins=ctx.settings.server.allowed_origins,
         max_body_bytes=ctx.settings.server.max_body_bytes,
     )
-
-
-def context_of(request: Request) -> ServerContext:
-    return request.app.state.ctx

@@ -1,4 +1,5 @@
-"""What the API's routes share: settings, the store, the orchestrator, the model queue."""
+"""What the API's routes share: settings, the store, the orchestrator, the model queue, and
+the names the served model answers to."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.server.queue import ModelQueue
+from assistant.model_queue import ModelQueue
 from assistant.server.token import get_token, token_path
 
 if TYPE_CHECKING:
+    from fastapi import Request
+
     from assistant.config import Settings
     from assistant.orchestrator import Orchestrator
     from assistant.server.index_jobs import IndexJobs
@@ -63,3 +66,21 @@ class ServerContext:
     host: str = "127.0.0.1"
     extra_hosts: tuple[str, ...] = ()
     jobs: IndexJobs | None = field(default=None)
+
+
+# Names a client may use for the served model besides its own.
+ALIASES = ("fireside", "local", "default")
+
+
+def context_of(request: Request) -> ServerContext:
+    """The :class:`ServerContext` of the app serving ``request``."""
+    return request.app.state.ctx
+
+
+def model_ids(ctx: ServerContext) -> list[str]:
+    return [ctx.orchestrator.model_name]
+
+
+def known_model(ctx: ServerContext, model: str) -> bool:
+    """True when ``model`` names the served model or one of :data:`ALIASES`."""
+    return model in model_ids(ctx) or model.lower() in ALIASES

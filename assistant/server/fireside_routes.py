@@ -19,7 +19,9 @@ from assistant.errors import SessionBusyError
 from assistant.events import DoneEvent, ErrorEvent, Event, to_dict
 from assistant.orchestrator import title_for
 from assistant.render import session_dict
-from assistant.server.app import context_of, error_response
+from assistant.server.context import context_of, known_model
+from assistant.server.responses import error_response
+from assistant.server.streaming import TurnStream, watch_disconnect
 from assistant.server.turns import turn_batches, turn_events
 from assistant.store import new_session_id
 from assistant.tools.consent import web_approver
@@ -132,10 +134,8 @@ async def post_message(
     request: Request, session_id: str, body: MessageRequest
 ) -> JSONResponse | StreamingResponse:
     """One turn in the session (``new`` starts one), streamed as Fireside's events."""
-    from assistant.server.openai_routes import _known_model, _TurnStream, _watch_disconnect
-
     ctx = context_of(request)
-    if body.model is not None and not _known_model(ctx, body.model):
+    if body.model is not None and not known_model(ctx, body.model):
         return error_response(
             404, f"the model {body.model!r} does not exist; GET /v1/models lists the models",
             "model_not_found", "model")
@@ -179,11 +179,11 @@ async def post_message(
             finally:
                 cancel.set()
 
-        return _TurnStream(lines(), ticket, media_type="text/event-stream",
-                           headers={**headers, "Cache-Control": "no-cache"})
+        return TurnStream(lines(), ticket, media_type="text/event-stream",
+                          headers={**headers, "Cache-Control": "no-cache"})
     import asyncio
 
-    watcher = asyncio.create_task(_watch_disconnect(request, cancel))
+    watcher = asyncio.create_task(watch_disconnect(request, cancel))
     try:
         collected = [to_dict(e) async for e in turn_events(ticket, run, cancel)]
     finally:

@@ -22,14 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.errors import SessionBusyError
 from assistant.events import ErrorEvent, MessageDoneEvent, TokenEvent, ToolCallEvent
-from assistant.server.app import context_of, error_response
-from assistant.server.context import ServerContext
+from assistant.server.context import ServerContext, context_of, known_model, model_ids
 from assistant.server.reconcile import (
     MessagesError,
     parse_messages,
     planned_session,
     reconcile,
 )
+from assistant.server.responses import error_response
+from assistant.server.streaming import TurnStream, watch_disconnect
 from assistant.server.turns import RequestProvider, turn_batches, turn_events
 from assistant.store import new_session_id
 from providers.base import ToolCall, ToolSpec
@@ -37,7 +38,6 @@ from providers.base import ToolCall, ToolSpec
 router = APIRouter(prefix="/v1")
 
 SESSION_HEADER = "X-Fireside-Session"
-ALIASES = ("fireside", "local", "default")
 
 
 class ChatCompletionRequest(BaseModel):
@@ -59,14 +59,6 @@ class ChatCompletionRequest(BaseModel):
     session_id: str | None = None
 
 
-def model_ids(ctx: ServerContext) -> list[str]:
-    return [ctx.orchestrator.model_name]
-
-
-def _known_model(ctx: ServerContext, model: str) -> bool:
-    return model in model_ids(ctx) or model.lower() in ALIASES
-
-
 @router.get("/models")
 async def list_models(request: Request) -> dict[str, Any]:
     ctx = context_of(request)
@@ -82,7 +74,7 @@ async def list_models(request: Request) -> dict[str, Any]:
 @router.get("/models/{model_id:path}", response_model=None)
 async def get_model(request: Request, model_id: str) -> JSONResponse | dict[str, Any]:
     ctx = context_of(request)
-    if not _known_model(ctx, model_id):
+    if not known_model(ctx, model_id):
         return error_response(404, f"the model {model_id!r} does not exist", "model_not_found",
                               "model")
     return {"id": model_id, "object": "model", "created": 0, "owned_by": "fireside"}
@@ -122,7 +114,7 @@ async def chat_completions(
     request: Request, body: ChatCompletionRequest
 ) -> JSONResponse | StreamingResponse:
     ctx = context_of(request)
-    if not _known_model(ctx, body.model):
+    if not known_model(ctx, body.model):
         return error_response(
             404, f"the model {body.model!r} does not exist; GET /v1/models lists the models",
             "model_not_found", "model")
@@ -177,41 +169,19 @@ async def chat_completions(
     completion_id = "chatcmpl-" + uuid.uuid4().hex[:24]
     if body.stream:
         usage = bool((body.stream_options or {}).get("include_usage"))
-        return _TurnStream(
+        return TurnStream(
             _sse(turn_batches(ticket, run, cancel), cancel, completion_id, model, usage),
             ticket,
             media_type="text/event-stream",
             headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    watcher = asyncio.create_task(_watch_disconnect(request, cancel))
+    watcher = asyncio.create_task(watch_disconnect(request, cancel))
     try:
         return await _complete(turn_events(ticket, run, cancel), completion_id, model,
                                headers)
     finally:
         watcher.cancel()
         ticket.abandon()
-
-
-class _TurnStream(StreamingResponse):
-    """A streaming response that gives up its place in the line if it never started."""
-
-    def __init__(self, content: AsyncIterator[str], ticket: Any, **kwargs: Any) -> None:
-        super().__init__(content, **kwargs)
-        self._ticket = ticket
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._ticket.abandon()
-
-
-async def _watch_disconnect(request: Request, cancel: threading.Event) -> None:
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            cancel.set()
-            return
 
 
 def _finish_reason(done: MessageDoneEvent | None, calls: list[ToolCallEvent]) -> str:

@@ -11,7 +11,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ServerError
-from assistant.server.queue import ModelQueue
+from assistant.model_queue import ModelQueue
 
 if TYPE_CHECKING:
     from assistant.config import Settings

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from assistant.server.queue import Ticket
+from assistant.model_queue import Ticket
 from providers.base import (
     ChatMessage,
     ConfirmHosted,

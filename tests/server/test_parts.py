@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.server.queue import ModelQueue, QueueFullError
+from assistant.model_queue import ModelQueue, QueueFullError
 from assistant.server.reconcile import MessagesError, parse_messages, reconcile
 from assistant.server.turns import RequestProvider
 from assistant.store import Store

@@ -1,5 +1,5 @@
-// The stream events of `POST /api/v1/sessions/{id}/messages` (mirrors assistant/events.py).
-// No `vscode` import.
+// The stream events of `POST /api/v1/sessions/{id}/messages` (mirrors assistant/events.py;
+// tests/plugins/test_event_contract.py fails when a field differs). No `vscode` import.
 
 export interface StatusEvent { type: "status"; text: string }
 export interface TokenEvent { type: "token"; text: string }
@@ -13,10 +13,13 @@ export interface ContextEvent {
   model?: string;
   provider?: string;
   sources?: SourceRef[];
+  left_out?: number;
+  tools_off?: string | null;
 }
 export interface ToolCallEvent { type: "tool_call"; call_id: string; name: string; arguments: Record<string, unknown>; step?: number }
 export interface ToolResultEvent {
-  type: "tool_result"; call_id: string; name: string; ok: boolean; content: string; truncated?: boolean; step?: number;
+  type: "tool_result"; call_id: string; name: string; ok: boolean; content: string; truncated?: boolean;
+  duration_ms?: number; step?: number;
 }
 export interface MessageDoneEvent {
   type: "message_done";
@@ -29,6 +32,7 @@ export interface MessageDoneEvent {
   usage?: { prompt_tokens: number; completion_tokens: number };
   timings?: { ttft_ms: number | null; tokens_per_s: number | null; total_ms: number };
   provider?: string;
+  cost_usd?: number | null;
 }
 export interface ErrorEvent { type: "error"; message: string }
 export interface DoneEvent { type: "done"; session_id: string }

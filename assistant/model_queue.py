@@ -3,6 +3,9 @@
 llama.cpp is not reentrant, so every turn (API requests and, when the TUI runs the server,
 the TUI's own turns) holds the one slot while it runs. At most ``size`` more wait; an API
 request past that is refused at once (503 with Retry-After) instead of piling up.
+
+It lives in the core, not in ``assistant.server``, because both front ends use it: the API
+server and the TUI (which runs the server in the background and queues its own turns).
 """
 
 from __future__ import annotations
