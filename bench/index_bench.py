@@ -78,7 +78,7 @@ def _lexical(project) -> dict:  # noqa: ANN001
 def _embedding(project, chunks: int) -> dict:  # noqa: ANN001
     embedder = project.embedder()  # loads the model (not timed)
     project.vectors().count()  # opens Chroma (not timed: a one-off per process)
-    lex = project._lexical()
+    lex = project.lexical()
     if chunks <= 0:  # everything: the full index time
         chunks = lex.counts()[1]
     texts = [text for _, _, text, _ in lex.pending(chunks)]

@@ -13,27 +13,27 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from indexer.types import IndexProgress
+from indexer.types import IndexProgress, ProgressCallback
 
 if TYPE_CHECKING:
     import threading
 
     from indexer.embed import Embedder
-    from indexer.project import ProgressCallback, ProjectIndex
+    from indexer.parts import IndexParts
     from indexer.vectors import VectorStore
 
 WINDOW_BATCHES = 8  # pending chunks are read this many batches at a time and sorted by length
 
 
 def run_embedding_pass(
-    project: ProjectIndex,
+    project: IndexParts,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
     limit: int | None = None,
 ) -> int:
     from assistant.errors import IndexerError
 
-    lex = project._lexical(create=True)
+    lex = project.lexical(create=True)
     model = project.embedding_model
     if lex.get_meta("embedded_model") != model:  # a new model: every chunk needs its vector
         lex.reset_embedded()
@@ -50,20 +50,20 @@ def run_embedding_pass(
         deletes = lex.vector_deletes()
         while deletes:
             store.delete(deletes)
-            with project._update_lock:
+            with project.update_lock:
                 lex.clear_vector_deletes(deletes)
                 lex.commit()
             deletes = lex.vector_deletes()
         _files, chunks_total, embedded = lex.counts()
-        if not project._vectors_checked:
+        if not project.vectors_checked:
             # The store lost vectors (folder deleted, rebuilt, another server): re-add them
             # all from the cache rather than trust the flags.
             if store.count() != embedded:
-                with project._update_lock:
+                with project.update_lock:
                     lex.reset_embedded()
                     lex.commit()
                 embedded = 0
-            project._vectors_checked = True
+            project.vectors_checked = True
         pending = chunks_total - embedded
         if pending == 0:
             return 0
@@ -104,14 +104,14 @@ def run_embedding_pass(
 
 
 def _embed_batch(
-    project: ProjectIndex,
+    project: IndexParts,
     store: VectorStore,
     embedder: Embedder,
     model: str,
     batch: list[tuple[int, str, str, str]],
 ) -> int:
     """Vectors for one batch (cache first), into the store; returns how many chunks got one."""
-    lex = project._lexical()
+    lex = project.lexical()
     cached = lex.cached_vectors(model, [digest for _, digest, _, _ in batch])
     missing = [(digest, text) for _, digest, text, _ in batch if digest not in cached]
     fresh: dict[str, bytes] = {}
@@ -121,7 +121,7 @@ def _embed_batch(
         vectors = embedder.encode([text for _, text in missing])
         for (digest, _), vector in zip(missing, vectors, strict=True):
             fresh[digest] = np.asarray(vector, dtype=np.float32).tobytes()
-    with project._update_lock:  # the model ran outside it; chunks may have gone meanwhile
+    with project.update_lock:  # the model ran outside it; chunks may have gone meanwhile
         alive = lex.existing(i for i, _, _, _ in batch)
         rows = [(i, digest, path) for i, digest, _, path in batch if i in alive]
         if fresh:

@@ -32,7 +32,15 @@ from indexer.chunk import chunk_file
 from indexer.lexical import LexicalIndex
 from indexer.root import find_root
 from indexer.scan import Scanner, display_name, read_source
-from indexer.types import FileHit, Hit, IndexProgress, IndexStatus, IndexSummary, SearchMode
+from indexer.types import (
+    FileHit,
+    Hit,
+    IndexProgress,
+    IndexStatus,
+    IndexSummary,
+    ProgressCallback,
+    SearchMode,
+)
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -42,7 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[IndexProgress], None]
 COMMIT_EVERY = 200  # files per SQLite transaction (an interrupted run keeps what it committed)
 
 _registry: dict[Path, ProjectIndex] = {}
@@ -118,7 +125,7 @@ class ProjectIndex:
         self._embedder: Embedder | None = None
         self._embedder_error: str | None = None
         self._vectors: VectorStore | None = None
-        self._vectors_checked = False
+        self.vectors_checked = False  # the embedding pass compared the store with the flags
         self.vector_rebuilds = 0  # how often the vector store was rebuilt in this process
         self._scanner: Scanner | None = None
         self._watcher: Watcher | None = None
@@ -128,7 +135,14 @@ class ProjectIndex:
     def exists(self) -> bool:
         return (self.dir / "index.db").exists()
 
-    def _lexical(self, create: bool = False) -> LexicalIndex:
+    @property
+    def update_lock(self) -> threading.RLock:
+        """Held by every write to the lexical index (updates, the embedding pass)."""
+        return self._update_lock
+
+    def lexical(self, create: bool = False) -> LexicalIndex:
+        """The SQLite index, opened once (``create``: also when none exists yet; else
+        IndexerError)."""
         with self._open_lock:  # searches and the indexing thread may both get here first
             if self._lex is None:
                 if not create and not self.exists:
@@ -198,7 +212,7 @@ class ProjectIndex:
         self._acquire_write()
         with self._update_lock:
             started = time.monotonic()
-            lex = self._lexical(create=True)
+            lex = self.lexical(create=True)
             if self._scanner is None or paths is None:
                 self._scanner = Scanner(self.root, self.settings.index.max_file_bytes)
             scanner = self._scanner
@@ -362,7 +376,7 @@ class ProjectIndex:
 
     # -- status, watch, forget, close ---------------------------------------------------
     def status(self) -> IndexStatus:
-        lex = self._lexical()
+        lex = self.lexical()
         files, chunks, embedded = lex.counts()
         return IndexStatus(
             root=str(self.root), files=files, chunks=chunks, embedded=embedded,

@@ -23,7 +23,7 @@ from indexer.types import FileHit, Hit, SearchMode
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from indexer.project import ProjectIndex
+    from indexer.parts import IndexParts
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +39,11 @@ def _check(mode: str) -> None:
 
 
 def run_search(
-    project: ProjectIndex, query: str, k: int, mode: SearchMode, path_glob: str | None
+    project: IndexParts, query: str, k: int, mode: SearchMode, path_glob: str | None
 ) -> list[Hit]:
     _check(mode)
     project.last_note = None
-    project._lexical()
+    project.lexical()
     k = max(1, min(int(k), MAX_K))
     if not query or not query.strip():
         return []
@@ -73,23 +73,23 @@ def run_search(
 
 
 def lexical_rows(
-    project: ProjectIndex, query: str, terms: QueryTerms, limit: int,
+    project: IndexParts, query: str, terms: QueryTerms, limit: int,
     accept: Callable[[str], bool] | None,
 ) -> list[tuple[ChunkRow, float]]:
     """BM25 chunks re-ranked by the per-file prior (code before docs and tests for reports)."""
-    rows = project._lexical().search(query, max(limit, CANDIDATES), accept)
+    rows = project.lexical().search(query, max(limit, CANDIDATES), accept)
     scored = [(row, row.score * file_rank.prior(row.path, terms)) for row in rows]
     scored.sort(key=lambda pair: -pair[1])
     return scored[:limit]
 
 
 def run_file_search(
-    project: ProjectIndex, query: str, k: int, mode: SearchMode, path_glob: str | None
+    project: IndexParts, query: str, k: int, mode: SearchMode, path_glob: str | None
 ) -> list[FileHit]:
     """The best ``k`` files, each with its best chunks (see :mod:`indexer.files`)."""
     _check(mode)
     project.last_note = None
-    project._lexical()
+    project.lexical()
     k = max(1, min(int(k), MAX_K))
     if not query or not query.strip():
         return []
@@ -145,10 +145,10 @@ def _dedupe(items: list) -> list:
 
 
 def _vector_rows(
-    project: ProjectIndex, query: str, limit: int, accept: object
+    project: IndexParts, query: str, limit: int, accept: object
 ) -> list[tuple[ChunkRow, float]]:
     """Nearest chunks by cosine similarity (score = 1 - distance), best first."""
-    lex = project._lexical()
+    lex = project.lexical()
     _files, chunks, embedded = lex.counts()
     if embedded == 0:
         raise IndexerError(

@@ -36,7 +36,7 @@ def test_hybrid_beats_either_list_alone(tree: Path, open_index: Opener) -> None:
     project = open_index(tree)
     summary = project.update()
     assert summary.pending == 0 and summary.embedded == summary.chunks == len(
-        project._lexical().file_states()
+        project.lexical().file_states()
     )
     lexical, vector, hybrid = (top1(project, mode) for mode in ("lexical", "vector", "hybrid"))
     assert hybrid > lexical and hybrid > vector, (lexical, vector, hybrid)
