@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from assistant.errors import FiresideError, IndexLockedError
+from assistant.errors import FiresideError, IndexerError, IndexLockedError
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -176,7 +176,7 @@ class IndexService:
 
     def _opened(self) -> ProjectIndex:
         if self.project is None:
-            raise FiresideError("the project index is not open")
+            raise IndexerError("the project index is not open; call open() first")
         return self.project
 
     # -- in the background ----------------------------------------------------------------
