@@ -141,7 +141,8 @@ def index(
     changed. Ignores what .gitignore, .ignore and .firesideignore ignore, binary and secret
     files, and files over [index] max_file_bytes.
     """
-    from indexer.project import forget_project, open_project
+    from indexer.project import forget_project
+    from indexer.service import IndexService
 
     settings = _settings()
     if forget is not None:
@@ -151,15 +152,21 @@ def index(
             raise _fail(exc) from None
         typer.echo(json.dumps({"forgotten": str(folder)}) if as_json else f"forgot {forget}")
         return
+    cancel = threading.Event()
+    progress = _Progress(enabled=not as_json)
+    service = IndexService(
+        settings, path, embed=not no_embed, cancel=cancel, on_progress=progress,
+        on_error=lambda message, _fatal: typer.echo(f"note: {message}", err=True),
+        on_update=lambda summary: _watched(summary, as_json),
+    )
     try:
-        project = open_project(path, settings)
+        service.open()
     except FiresideError as exc:
         raise _fail(exc) from None
     try:
         if status:
-            _print_status(project, as_json)
+            _print_status(service.status(), as_json)
             return
-        cancel = threading.Event()
 
         def on_sigint(_signum: int, _frame: object) -> None:
             if cancel.is_set():  # a second Ctrl+C: stop now
@@ -169,11 +176,11 @@ def index(
 
         previous = signal.signal(signal.SIGINT, on_sigint)
         try:
-            with _Progress(enabled=not as_json) as progress:
-                summary = project.update(progress=progress, cancel=cancel, embed=not no_embed)
+            with progress:
+                summary = service.refresh()
         finally:
             signal.signal(signal.SIGINT, previous)
-        for notice in project.notices:
+        for notice in service.take_notices():
             typer.echo(f"note: {notice}", err=True)
         if as_json:
             typer.echo(json.dumps(summary.__dict__))
@@ -183,15 +190,14 @@ def index(
             typer.echo("interrupted; the next run continues where this one stopped", err=True)
             raise typer.Exit(130)
         if watch:
-            _watch(project, embed=not no_embed, as_json=as_json)
+            _watch(service)
     except FiresideError as exc:
         raise _fail(exc) from None
     finally:
-        project.close()
+        service.close()
 
 
-def _print_status(project: Any, as_json: bool) -> None:
-    status = project.status()
+def _print_status(status: Any, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(status.to_dict()))
         return
@@ -204,25 +210,22 @@ def _print_status(project: Any, as_json: bool) -> None:
     typer.echo(f"last update:   {status.last_update or 'never'}")
 
 
-def _watch(project: Any, embed: bool, as_json: bool) -> None:
+def _watched(summary: Any, as_json: bool) -> None:
+    if summary.changed:
+        typer.echo(json.dumps(summary.__dict__) if as_json else _summary_line(summary))
+
+
+def _watch(service: Any) -> None:
     stop = threading.Event()
-
-    def updated(summary: Any) -> None:
-        if summary.changed:
-            typer.echo(json.dumps(summary.__dict__) if as_json else _summary_line(summary))
-
-    def noticed(message: str) -> None:
-        typer.echo(f"note: {message}", err=True)
-
-    watcher = project.watch(on_update=updated, on_notice=noticed, embed=embed)
-    typer.echo(f"watching {project.root} (Ctrl+C stops)", err=True)
+    service.watch()
+    typer.echo(f"watching {service.project.root} (Ctrl+C stops)", err=True)
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         while not stop.wait(0.5):
             pass
     finally:
         signal.signal(signal.SIGINT, previous)
-        watcher.stop()
+        service.stop_watching()
 
 
 def search(

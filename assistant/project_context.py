@@ -1,8 +1,9 @@
 """The current project's index as chat context for one-shot front ends (``fireside chat``).
 
-:func:`open_context` opens the index of the current git root (or folder) if one was built —
-it never builds one — and wraps it in a lexical :class:`~assistant.retrieval.Retriever`.
-The TUI builds and watches the index itself (``tui/indexing.py``).
+:func:`open_context` opens the index of the current git root (or folder) through the
+indexer's :class:`~indexer.service.IndexService` if one was built — it never builds one — and
+wraps it in a lexical :class:`~assistant.retrieval.Retriever`. The TUI builds and watches the
+index through the same service (``tui/indexing.py``).
 """
 
 from __future__ import annotations
@@ -43,14 +44,15 @@ def open_context(settings: Settings, path: Path | None = None) -> ProjectContext
     """
     if settings.index.context_tokens <= 0:
         return ProjectContext()
-    try:
-        from indexer.project import open_project
+    from indexer.service import IndexService
 
-        project = open_project(path, settings)
+    service = IndexService(settings, path)
+    try:
+        project = service.open()
     except FiresideError as exc:
         return ProjectContext(note=f"no code context: {exc}")
-    if not project.exists:
-        project.close()
+    if project is None or not project.exists:
+        service.close()
         return ProjectContext(note=NO_INDEX)
     from assistant.retrieval import Retriever
 

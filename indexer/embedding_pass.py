@@ -13,20 +13,20 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from indexer.types import IndexProgress
+from indexer.types import IndexProgress, ProgressCallback
 
 if TYPE_CHECKING:
     import threading
 
     from indexer.embed import Embedder
-    from indexer.project import ProgressCallback, ProjectIndex
+    from indexer.parts import IndexParts
     from indexer.vectors import VectorStore
 
 WINDOW_BATCHES = 8  # pending chunks are read this many batches at a time and sorted by length
 
 
 def run_embedding_pass(
-    project: ProjectIndex,
+    project: IndexParts,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
     limit: int | None = None,
@@ -104,7 +104,7 @@ def run_embedding_pass(
 
 
 def _embed_batch(
-    project: ProjectIndex,
+    project: IndexParts,
     store: VectorStore,
     embedder: Embedder,
     model: str,

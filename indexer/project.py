@@ -32,7 +32,15 @@ from indexer.chunk import chunk_file
 from indexer.lexical import LexicalIndex
 from indexer.root import find_root
 from indexer.scan import Scanner, display_name, read_source
-from indexer.types import FileHit, Hit, IndexProgress, IndexStatus, IndexSummary, SearchMode
+from indexer.types import (
+    FileHit,
+    Hit,
+    IndexProgress,
+    IndexStatus,
+    IndexSummary,
+    ProgressCallback,
+    SearchMode,
+)
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -42,7 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[IndexProgress], None]
 COMMIT_EVERY = 200  # files per SQLite transaction (an interrupted run keeps what it committed)
 
 _registry: dict[Path, ProjectIndex] = {}
@@ -113,12 +120,12 @@ class ProjectIndex:
         self._users = 0
         self._lex: LexicalIndex | None = None
         self._lock_file: Any = None
-        self.update_lock = threading.RLock()  # held while the index changes
+        self._update_lock = threading.RLock()  # held while the index changes
         self._open_lock = threading.Lock()
         self._embedder: Embedder | None = None
         self._embedder_error: str | None = None
         self._vectors: VectorStore | None = None
-        self.vectors_checked = False  # vectors checked against the cache
+        self.vectors_checked = False  # the embedding pass compared the store with the flags
         self.vector_rebuilds = 0  # how often the vector store was rebuilt in this process
         self._scanner: Scanner | None = None
         self._watcher: Watcher | None = None
@@ -128,10 +135,14 @@ class ProjectIndex:
     def exists(self) -> bool:
         return (self.dir / "index.db").exists()
 
+    @property
+    def update_lock(self) -> threading.RLock:
+        """Held by every write to the lexical index (updates, the embedding pass)."""
+        return self._update_lock
+
     def lexical(self, create: bool = False) -> LexicalIndex:
-        """The project's lexical (FTS5) index, opened on first use; IndexerError when the
-        project is not indexed yet (unless ``create``). For the indexer's own modules
-        (search, the embedding pass) and benchmarks."""
+        """The SQLite index, opened once (``create``: also when none exists yet; else
+        IndexerError)."""
         with self._open_lock:  # searches and the indexing thread may both get here first
             if self._lex is None:
                 if not create and not self.exists:

@@ -23,7 +23,7 @@ from indexer.types import FileHit, Hit, SearchMode
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from indexer.project import ProjectIndex
+    from indexer.parts import IndexParts
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _check(mode: str) -> None:
 
 
 def run_search(
-    project: ProjectIndex, query: str, k: int, mode: SearchMode, path_glob: str | None
+    project: IndexParts, query: str, k: int, mode: SearchMode, path_glob: str | None
 ) -> list[Hit]:
     _check(mode)
     project.last_note = None
@@ -73,7 +73,7 @@ def run_search(
 
 
 def lexical_rows(
-    project: ProjectIndex, query: str, terms: QueryTerms, limit: int,
+    project: IndexParts, query: str, terms: QueryTerms, limit: int,
     accept: Callable[[str], bool] | None,
 ) -> list[tuple[ChunkRow, float]]:
     """BM25 chunks re-ranked by the per-file prior (code before docs and tests for reports)."""
@@ -84,7 +84,7 @@ def lexical_rows(
 
 
 def run_file_search(
-    project: ProjectIndex, query: str, k: int, mode: SearchMode, path_glob: str | None
+    project: IndexParts, query: str, k: int, mode: SearchMode, path_glob: str | None
 ) -> list[FileHit]:
     """The best ``k`` files, each with its best chunks (see :mod:`indexer.files`)."""
     _check(mode)
@@ -145,7 +145,7 @@ def _dedupe(items: list) -> list:
 
 
 def _vector_rows(
-    project: ProjectIndex, query: str, limit: int, accept: object
+    project: IndexParts, query: str, limit: int, accept: object
 ) -> list[tuple[ChunkRow, float]]:
     """Nearest chunks by cosine similarity (score = 1 - distance), best first."""
     lex = project.lexical()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -65,6 +66,9 @@ class IndexProgress:
     pending: int = 0  # chunks still waiting for an embedding
     eta_s: float | None = None
     message: str = ""
+
+
+ProgressCallback = Callable[[IndexProgress], None]
 
 
 @dataclass(frozen=True)

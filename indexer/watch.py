@@ -22,13 +22,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.errors import FiresideError
 from indexer.scan import IGNORE_FILES
 
 if TYPE_CHECKING:
-    from indexer.project import ProjectIndex
+    from assistant.config import Settings
     from indexer.types import IndexSummary
 
 log = logging.getLogger(__name__)
@@ -38,10 +38,25 @@ MAX_DELAY_S = 2.0  # handle events at the latest this long after the first one o
 POLL_INTERVAL_S = 1.0
 
 
+class WatchedIndex(Protocol):
+    """What the watcher uses of a project index (:class:`~indexer.project.ProjectIndex`)."""
+
+    root: Path
+    dir: Path
+    id: str
+    settings: Settings
+
+    def update(self, *, embed: bool = True, paths: list[str] | None = None) -> IndexSummary: ...
+
+    def embed_pending(self) -> int: ...
+
+    def notice(self, message: str) -> None: ...
+
+
 class Watcher:
     def __init__(
         self,
-        project: ProjectIndex,
+        project: WatchedIndex,
         on_update: Callable[[IndexSummary], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
         embed: bool = True,

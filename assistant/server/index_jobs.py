@@ -1,5 +1,6 @@
-"""Indexing jobs started through the API (``POST /api/v1/index``): each runs
-``ProjectIndex.update`` in a thread and keeps its progress for polling or streaming."""
+"""Indexing jobs started through the API (``POST /api/v1/index``): each refreshes a project
+through the indexer's :class:`~indexer.service.IndexService` in a thread and keeps its progress
+for polling or streaming."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from assistant.errors import FiresideError, IndexerError
 
 if TYPE_CHECKING:
     from assistant.config import Settings
+    from indexer.service import IndexService
 
 State = Literal["running", "done", "failed", "cancelled"]
 
@@ -54,6 +56,18 @@ def open_project(path: Path | None, settings: Settings) -> Any:
     return _open(path, settings)
 
 
+def open_service(path: Path | None, settings: Settings, embed: bool) -> IndexService:
+    """An :class:`~indexer.service.IndexService` with the project at ``path`` open (raises
+    for a bad path); IndexerError when the indexer is not installed."""
+    try:
+        from indexer.service import IndexService
+    except ImportError as exc:
+        raise IndexerError(f"the codebase indexer is not available ({exc})") from None
+    service = IndexService(settings, path, embed=embed)
+    service.open()
+    return service
+
+
 class IndexJobs:
     """Jobs by id; one running job per project root (asking again returns it)."""
 
@@ -68,17 +82,17 @@ class IndexJobs:
             return self._jobs.get(job_id)
 
     def start(self, path: Path | None, embed: bool = True) -> IndexJob:
-        project = open_project(path, self.settings)  # raises for a bad path
-        root = str(getattr(project, "root", path or Path.cwd()))
+        service = open_service(path, self.settings, embed)  # raises for a bad path
+        root = str(getattr(service.project, "root", path or Path.cwd()))
         with self._lock:
             for job in self._jobs.values():
                 if job.path == root and job.state == "running":
-                    _close(project)
+                    _close(service)
                     return job
-            job = IndexJob(uuid.uuid4().hex[:12], root)
+            job = IndexJob(uuid.uuid4().hex[:12], root, cancel=service.cancel)
             self._jobs[job.id] = job
         threading.Thread(
-            target=self._run, args=(job, project, embed), name="fireside-api-index", daemon=True
+            target=self._run, args=(job, service), name="fireside-api-index", daemon=True
         ).start()
         return job
 
@@ -89,12 +103,13 @@ class IndexJobs:
             job.version += 1
             self.changed.notify_all()
 
-    def _run(self, job: IndexJob, project: Any, embed: bool) -> None:
+    def _run(self, job: IndexJob, service: IndexService) -> None:
         def progress(p: Any) -> None:
             self._update(job, progress=asdict(p) if hasattr(p, "__dataclass_fields__") else p)
 
+        service.on_progress = progress
         try:
-            summary = project.update(progress=progress, cancel=job.cancel, embed=embed)
+            summary = service.refresh()
         except FiresideError as exc:
             self._update(job, state="failed", error=str(exc), finished_at=_now())
         except Exception as exc:  # report, never kill the server
@@ -105,7 +120,7 @@ class IndexJobs:
             self._update(job, state=state, finished_at=_now(),
                          summary=asdict(summary) if summary is not None else None)
         finally:
-            _close(project)
+            _close(service)
 
     def wait_change(self, job: IndexJob, seen: int, timeout: float) -> int:
         """Block (in a thread) until ``job`` changes past version ``seen`` or time runs out."""
@@ -139,8 +154,6 @@ def _no_root(summary: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in summary.items() if k != "root"}
 
 
-def _close(project: Any) -> None:
-    close = getattr(project, "close", None)
-    if close is not None:
-        with contextlib.suppress(Exception):
-            close()
+def _close(service: IndexService) -> None:
+    with contextlib.suppress(Exception):
+        service.close()
