@@ -263,12 +263,8 @@ def _stream_turn(
                 typer.echo(event.text, err=True)
             elif event.type == "context":
                 shown, sources = sources, list(event.sources)
-                if sources and sources != shown and not as_json:
-                    cited = ", ".join(s.citation for s in sources)
-                    typer.secho(f"context: {cited}", err=True, dim=True)
-                elif event.left_out and not sources and not shown and not as_json:
-                    typer.secho(f"context: no code ({event.left_out} chunk(s) found, not "
-                                "relevant to the question)", err=True, dim=True)
+                if not as_json:
+                    _print_context(event, sources, shown)
             elif event.type == "error":
                 errors.append(event.message)
             elif event.type == "message_done":
@@ -279,42 +275,57 @@ def _stream_turn(
     finally:
         signal.signal(signal.SIGINT, previous)
     if as_json and done is not None:
-        out.write(
-            json.dumps(
-                {
-                    "session_id": done.session_id,
-                    "model": done.model,
-                    "content": done.content,
-                    "status": done.status,
-                    "provider": done.provider,
-                    "cost_usd": done.cost_usd,
-                    "sources": [dataclasses.asdict(s) for s in sources],
-                    "tool_steps": printer.steps,
-                    "usage": {
-                        "prompt_tokens": done.usage.prompt_tokens,
-                        "completion_tokens": done.usage.completion_tokens,
-                    },
-                    "timings": {
-                        "ttft_ms": done.timings.ttft_ms,
-                        "tokens_per_s": done.timings.tokens_per_s,
-                        "total_ms": done.timings.total_ms,
-                    },
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
+        out.write(json.dumps(_json_answer(done, sources, printer.steps), ensure_ascii=False)
+                  + "\n")
     elif not as_json:
         out.write("\n")
     out.flush()
+    return _exit_code(errors, done), session
+
+
+def _print_context(event: Any, sources: list[Any], shown: list[Any]) -> None:
+    """On stderr: the code chunks this turn's prompt got (when they changed), or why none."""
+    if sources and sources != shown:
+        cited = ", ".join(s.citation for s in sources)
+        typer.secho(f"context: {cited}", err=True, dim=True)
+    elif event.left_out and not sources and not shown:
+        typer.secho(f"context: no code ({event.left_out} chunk(s) found, not "
+                    "relevant to the question)", err=True, dim=True)
+
+
+def _json_answer(done: Any, sources: list[Any], steps: list[Any]) -> dict[str, Any]:
+    """The one JSON object `chat --json` prints for a finished answer."""
+    return {
+        "session_id": done.session_id,
+        "model": done.model,
+        "content": done.content,
+        "status": done.status,
+        "provider": done.provider,
+        "cost_usd": done.cost_usd,
+        "sources": [dataclasses.asdict(s) for s in sources],
+        "tool_steps": steps,
+        "usage": {
+            "prompt_tokens": done.usage.prompt_tokens,
+            "completion_tokens": done.usage.completion_tokens,
+        },
+        "timings": {
+            "ttft_ms": done.timings.ttft_ms,
+            "tokens_per_s": done.timings.tokens_per_s,
+            "total_ms": done.timings.total_ms,
+        },
+    }
+
+
+def _exit_code(errors: list[str], done: Any) -> int:
+    """1 after errors (each printed), 130 when the answer was stopped, else 0."""
     if errors:
         for message in errors:
             typer.echo(f"Error: {message}", err=True)
-        return 1, session
+        return 1
     if done is not None and done.status == "cancelled":
         typer.echo(f"stopped; partial answer saved in session {done.session_id}", err=True)
-        return 130, session
-    return 0, session
+        return 130
+    return 0
 
 
 def _register_subcommands() -> None:

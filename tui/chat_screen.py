@@ -30,8 +30,9 @@ from assistant.events import (
     TokenEvent,
 )
 from tui.api_server import queued
+from tui.chat_sessions import SessionActions
 from tui.commands import default_commands, unescape
-from tui.dialogs import ConfirmDialog, ModelPicker, RenameDialog
+from tui.dialogs import ConfirmDialog, ModelPicker
 from tui.message_list import MessageList, MessageView
 from tui.messages import (
     AnswerCancelled,
@@ -39,7 +40,6 @@ from tui.messages import (
     AnswerEventReceived,
     ModelPicked,
     PromptSubmitted,
-    SessionSelected,
 )
 from tui.output_block import OutputBlock
 from tui.prompt_input import PromptInput
@@ -48,7 +48,6 @@ from tui.status_bar import BUSY, READY, StatusBar
 from tui.tool_support import (
     approver_for,
     end_tool_views,
-    show_saved_steps,
     show_tool_event,
 )
 from tui.turn import TokenBatcher, Turn
@@ -59,11 +58,10 @@ if TYPE_CHECKING:
     from assistant.store import Store
     from providers.router import HostedPreview
 
-NEW_CHAT_TITLE = "New chat"
+class ChatScreen(SessionActions, Screen[None]):
+    """One conversation at a time; every chat is saved by the orchestrator as it goes.
 
-
-class ChatScreen(Screen[None]):
-    """One conversation at a time; every chat is saved by the orchestrator as it goes."""
+    Opening, starting, renaming and deleting chats are in :mod:`tui.chat_sessions`."""
 
     BINDINGS = [
         Binding("ctrl+n", "new_session", "New chat"),
@@ -390,127 +388,7 @@ class ChatScreen(Screen[None]):
             return True if self.answering else None
         return True
 
-    # -- chats ----------------------------------------------------------------------------
-
-    async def refresh_sessions(self) -> None:
-        """Reload the sidebar from the store."""
-        try:
-            sessions = self.store.list_sessions()
-        except FiresideError as exc:
-            self._tell(str(exc), title="Cannot list chats", severity="error")
-            return
-        await self.query_one(SessionSidebar).show_sessions(sessions, self.session_id)
-
-    async def open_session(self, session_id: str) -> None:
-        """Show a saved chat (its history, with stopped and failed answers marked)."""
-        try:
-            session = self.store.get_session(session_id)
-            history = self.store.messages(session.id)
-            sources = self.store.message_sources(session.id)
-            steps = self.store.tool_steps(session.id)
-        except FiresideError as exc:
-            self._tell(str(exc), title="Cannot open that chat", severity="error")
-            await self.refresh_sessions()
-            return
-        await self._leave_turn()
-        self.session_id = session.id
-        from assistant.context_inspect import session_pins
-
-        self.pins = session_pins(self.orchestrator, session.id)
-        self.status_bar.ctx = ""
-        await self.message_list.show_history(history, sources)
-        await show_saved_steps(self.message_list, history, steps)
-        self.status_bar.title = session.title
-        speeds = [m.tokens_per_s for m in history if m.role == "assistant" and m.tokens_per_s]
-        self.status_bar.speed = speeds[-1] if speeds else None
-        await self.refresh_sessions()
-        self.refresh_bindings()
-        self.query_one(PromptInput).focus()
-
-    async def on_session_selected(self, message: SessionSelected) -> None:
-        message.stop()
-        if message.session_id == self.session_id:
-            self.query_one(PromptInput).focus()
-            return
-        await self.open_session(message.session_id)
-
-    async def action_new_session(self) -> None:
-        """Start an empty chat; it is saved (and titled) when the first message is sent."""
-        await self._leave_turn()
-        self.session_id = None
-        self.pins = []
-        self.status_bar.ctx = ""
-        await self.message_list.clear()
-        self.status_bar.title = NEW_CHAT_TITLE
-        self.status_bar.speed = None
-        self.query_one(SessionSidebar).highlight(None)
-        self.refresh_bindings()
-        self.query_one(PromptInput).focus()
-
-    def action_find_sessions(self) -> None:
-        """Open the session list's search box (tui/session_find.py)."""
-        from tui.session_find import FindBox
-
-        self.query_one(FindBox).open()
-
-    def action_toggle_sidebar(self) -> None:
-        sidebar = self.query_one(SessionSidebar)
-        sidebar.display = not sidebar.display
-        if not sidebar.display and self.focused is not None and sidebar in self.focused.ancestors:
-            self.query_one(PromptInput).focus()
-
-    def action_rename_session(self) -> None:
-        session_id = self.session_id
-        if session_id is None:
-            self._tell("Send a message first: a new chat is saved when it starts.")
-            return
-
-        async def rename(title: str | None) -> None:
-            if not title:
-                return
-            try:
-                session = self.store.rename_session(session_id, title)
-            except FiresideError as exc:
-                self._tell(str(exc), title="Cannot rename the chat", severity="error")
-                return
-            if self.session_id == session.id:
-                self.status_bar.title = session.title
-            await self.refresh_sessions()
-
-        self.app.push_screen(RenameDialog(self._current_title()), rename)
-
-    def action_delete_session(self) -> None:
-        session_id = self.session_id
-        if session_id is None:
-            self._tell("This chat is not saved yet; there is nothing to delete.")
-            return
-        if self.answering:
-            self._tell("Stop the answer first (Esc), then delete the chat.", severity="warning")
-            return
-        title = self._current_title()
-        count = len(self.message_list.views)
-
-        async def delete(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            try:
-                self.store.delete_session(session_id)
-                from assistant.session_state import delete_session as delete_state
-
-                delete_state(session_id)  # its saved model state, if any
-            except FiresideError as exc:
-                self._tell(str(exc), title="Cannot delete the chat", severity="error")
-                return
-            self._tell(f"Deleted “{title}”.")
-            if self.session_id == session_id:
-                await self.action_new_session()
-            await self.refresh_sessions()
-
-        plural = "" if count == 1 else "s"
-        detail = f"Its {count} message{plural} will be removed from this computer."
-        self.app.push_screen(
-            ConfirmDialog(f"Delete “{title}”?", detail, confirm_label="Delete"), delete
-        )
+    # -- answers and models ---------------------------------------------------------------
 
     def action_copy_answer(self) -> None:
         answer = self.message_list.last_answer()
@@ -556,15 +434,3 @@ class ChatScreen(Screen[None]):
     ) -> None:
         """A notice; the text is shown as is (error messages may contain brackets)."""
         self.notify(text, title=title, severity=severity, timeout=timeout, markup=False)
-
-    def _current_title(self) -> str:
-        return self.status_bar.title
-
-    def _show_title(self) -> None:
-        if self.session_id is None:
-            self.status_bar.title = NEW_CHAT_TITLE
-            return
-        try:
-            self.status_bar.title = self.store.get_session(self.session_id).title
-        except FiresideError:
-            self.status_bar.title = NEW_CHAT_TITLE

@@ -17,8 +17,9 @@ from assistant.store.archive import (
     import_sessions,
     search_sessions,
 )
-from assistant.store.db import Message, Session, Store, ToolStep, new_session_id, open_store
+from assistant.store.db import Store, open_store
 from assistant.store.llm_logs import read_llm_logs
+from assistant.store.records import Message, Session, ToolStep, new_session_id
 
 __all__ = [
     "ImportCounts",
