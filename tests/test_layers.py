@@ -45,6 +45,8 @@ def test_the_project_keeps_its_layer_contracts() -> None:
         ("providers/base.py", "import assistant.store", "Providers know nothing"),
         ("assistant/store/db.py", "import assistant.orchestrator", "The store runs SQL"),
         ("assistant/orchestrator.py", "import assistant.server.app", "never import a front end"),
+        ("tui/session_sidebar.py", "import assistant.store", "The TUI uses the core"),
+        ("tui/app.py", "from providers.router import HostedPreview", "The TUI uses the core"),
     ],
 )
 def test_a_planted_wrong_import_fails_the_lint(

@@ -54,10 +54,10 @@ from tui.tool_support import (
 from tui.turn import TokenBatcher, Turn
 
 if TYPE_CHECKING:
+    from assistant.hosted import HostedPreview
     from assistant.orchestrator import Orchestrator
     from assistant.pins import Pin
-    from assistant.store import Store
-    from providers.router import HostedPreview
+    from assistant.sessions import Sessions
 
 NEW_CHAT_TITLE = "New chat"
 
@@ -128,8 +128,9 @@ class ChatScreen(Screen[None]):
             turn.cancel.set()
 
     @property
-    def store(self) -> Store:
-        return self.orchestrator.store
+    def sessions(self) -> Sessions:
+        """The saved chats (listed, found, opened, renamed and deleted here)."""
+        return self.orchestrator.sessions
 
     @property
     def message_list(self) -> MessageList:
@@ -402,9 +403,9 @@ class ChatScreen(Screen[None]):
     # -- chats ----------------------------------------------------------------------------
 
     async def refresh_sessions(self) -> None:
-        """Reload the sidebar from the store."""
+        """Reload the sidebar from the saved chats."""
         try:
-            sessions = self.store.list_sessions()
+            sessions = self.sessions.recent()
         except FiresideError as exc:
             self._tell(str(exc), title="Cannot list chats", severity="error")
             return
@@ -413,10 +414,10 @@ class ChatScreen(Screen[None]):
     async def open_session(self, session_id: str) -> None:
         """Show a saved chat (its history, with stopped and failed answers marked)."""
         try:
-            session = self.store.get_session(session_id)
-            history = self.store.messages(session.id)
-            sources = self.store.message_sources(session.id)
-            steps = self.store.tool_steps(session.id)
+            session = self.sessions.get(session_id)
+            history = self.sessions.messages(session.id)
+            sources = self.sessions.sources(session.id)
+            steps = self.sessions.tool_steps(session.id)
         except FiresideError as exc:
             self._tell(str(exc), title="Cannot open that chat", severity="error")
             await self.refresh_sessions()
@@ -478,7 +479,7 @@ class ChatScreen(Screen[None]):
             if not title:
                 return
             try:
-                session = self.store.rename_session(session_id, title)
+                session = self.sessions.rename(session_id, title)
             except FiresideError as exc:
                 self._tell(str(exc), title="Cannot rename the chat", severity="error")
                 return
@@ -503,10 +504,7 @@ class ChatScreen(Screen[None]):
             if not confirmed:
                 return
             try:
-                self.store.delete_session(session_id)
-                from assistant.session_state import delete_session as delete_state
-
-                delete_state(session_id)  # its saved model state, if any
+                self.sessions.delete(session_id)  # with its saved model state, if any
             except FiresideError as exc:
                 self._tell(str(exc), title="Cannot delete the chat", severity="error")
                 return
@@ -574,6 +572,6 @@ class ChatScreen(Screen[None]):
             self.status_bar.title = NEW_CHAT_TITLE
             return
         try:
-            self.status_bar.title = self.store.get_session(self.session_id).title
+            self.status_bar.title = self.sessions.get(self.session_id).title
         except FiresideError:
             self.status_bar.title = NEW_CHAT_TITLE

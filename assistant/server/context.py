@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from assistant.config import Settings
     from assistant.orchestrator import Orchestrator
     from assistant.server.index_jobs import IndexJobs
+    from assistant.sessions import Sessions
     from assistant.store import Store
 
 
@@ -63,3 +64,10 @@ class ServerContext:
     host: str = "127.0.0.1"
     extra_hosts: tuple[str, ...] = ()
     jobs: IndexJobs | None = field(default=None)
+
+    @property
+    def sessions(self) -> Sessions:
+        """The saved chats of :attr:`store` (the session routes list and read them)."""
+        from assistant.sessions import Sessions
+
+        return Sessions(self.store)
