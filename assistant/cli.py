@@ -154,9 +154,9 @@ def chat(
     `--no-tools` offers none. Small local models get no tools ([tools] offer).
     """
     from assistant.config import load_settings
+    from assistant.hosted import with_hosted_model
     from assistant.orchestrator import Orchestrator
     from assistant.store import open_store
-    from providers.router import with_hosted_model
 
     piped = _read_stdin()
     if prompt is None or not prompt.strip():

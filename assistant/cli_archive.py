@@ -59,12 +59,12 @@ def search_sessions(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Find chats by what was said in them (imported ones included), best match first."""
-    from assistant.store import open_store, search_sessions
+    from assistant.sessions import open_sessions
 
     tty = sys.stdout.isatty() and not as_json
     marks = ("\x1b[1m", "\x1b[22m") if tty else ("**", "**")
     try:
-        hits = search_sessions(open_store(), query, limit=limit, marks=marks)
+        hits = open_sessions().search(query, limit=limit, marks=marks)
     except FiresideError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -83,7 +83,7 @@ def export_jsonl(
     session_id: str | None, all_sessions: bool, fmt: str, output: Path | None
 ) -> None:
     """Write chats as JSON Lines (one chat per line, every column)."""
-    from assistant.store import export_records, open_store
+    from assistant.sessions import open_sessions
 
     if fmt != "jsonl":
         typer.echo("Error: --all writes JSON Lines; add --format jsonl", err=True)
@@ -92,8 +92,8 @@ def export_jsonl(
         typer.echo("Error: give either a session id or --all", err=True)
         raise typer.Exit(2)
     try:
-        store = open_store()
-        ids = None if all_sessions else [store.get_session(str(session_id)).id]
+        sessions = open_sessions()
+        ids = None if all_sessions else [sessions.get(str(session_id)).id]
         handle = sys.stdout if output is None else output.open("w", encoding="utf-8")
     except FiresideError as exc:
         raise _fail(exc) from None
@@ -102,7 +102,7 @@ def export_jsonl(
         raise typer.Exit(1) from None
     count = 0
     try:
-        for record in export_records(store, ids):
+        for record in sessions.export(ids):
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     except FiresideError as exc:

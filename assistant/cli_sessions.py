@@ -19,7 +19,7 @@ from assistant.render import (
     session_markdown,
     session_totals,
 )
-from assistant.store import Message, Session, ToolStep
+from assistant.sessions import Message, Session, Sessions, ToolStep
 
 sessions_app = typer.Typer(
     help="List, show, search, delete, export and import saved chat sessions.",
@@ -34,10 +34,10 @@ class ExportFormat(StrEnum):
     jsonl = "jsonl"  # every column of every chat, one per line: what `import` reads back
 
 
-def _store():  # noqa: ANN202 - tiny local helper
-    from assistant.store import open_store
+def _sessions() -> Sessions:
+    from assistant.sessions import open_sessions
 
-    return open_store()
+    return open_sessions()
 
 
 def _exit_for(exc: FiresideError) -> typer.Exit:
@@ -54,9 +54,9 @@ def _load(session_id: str) -> tuple[Session, list[Message]]:
 def _load_all(session_id: str) -> tuple[Session, list[Message], list[ToolStep]]:
     """The session, its messages and its tool steps, or a one-line error and exit."""
     try:
-        store = _store()
-        session = store.get_session(session_id)
-        return session, store.messages(session.id), store.tool_steps(session.id)
+        sessions = _sessions()
+        session = sessions.get(session_id)
+        return session, sessions.messages(session.id), sessions.tool_steps(session.id)
     except FiresideError as exc:
         raise _exit_for(exc) from None
 
@@ -68,7 +68,7 @@ def list_sessions(
 ) -> None:
     """Sessions, most recently used first."""
     try:
-        sessions = _store().list_sessions(limit=limit)
+        sessions = _sessions().recent(limit=limit)
     except FiresideError as exc:
         raise _exit_for(exc) from None
     if as_json:
@@ -95,7 +95,7 @@ def show_session(
     session, messages, steps = _load_all(session_id)
     by_answer = steps_by_message(steps)
     try:
-        sources = _store().message_sources(session.id)
+        sources = _sessions().sources(session.id)
     except FiresideError as exc:
         raise _exit_for(exc) from None
     origin = f", imported from {session.source}" if session.source else ""
@@ -136,16 +136,13 @@ def delete_session(
 ) -> None:
     """Delete a session, its messages and its saved model state."""
     try:
-        store = _store()
-        session = store.get_session(session_id)
+        sessions = _sessions()
+        session = sessions.get(session_id)
         if not yes and sys.stdin.isatty():
             typer.confirm(f"Delete {session.id} “{session.title}”?", abort=True)
-        store.delete_session(session.id)
+        sessions.delete(session.id)  # with its saved model state, if any
     except FiresideError as exc:
         raise _exit_for(exc) from None
-    from assistant.session_state import delete_session as delete_state
-
-    delete_state(session.id)  # its saved model state, if any
     typer.echo(f"Deleted session {session.id}.")
 
 

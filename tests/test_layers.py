@@ -50,6 +50,8 @@ def test_the_project_keeps_its_layer_contracts() -> None:
         ),
         ("assistant/server/fireside_routes.py", "import assistant.server.app",
          "The API's routes do not import the app"),
+        ("tui/session_sidebar.py", "import assistant.store", "The TUI uses the core"),
+        ("tui/app.py", "from providers.router import HostedPreview", "The TUI uses the core"),
     ],
 )
 def test_a_planted_wrong_import_fails_the_lint(

@@ -191,7 +191,7 @@ class FiresideApp(App[None]):
 
     def on_model_picked(self, message: ModelPicked) -> None:
         """Use the picked model from the next turn on, as ``chat --model`` would."""
-        from providers.router import with_hosted_model
+        from assistant.hosted import with_hosted_model
 
         if self.chat.running_turns:  # never close a provider that is still generating
             self.notify("An answer is still running; pick the model again when it ends.",
@@ -256,22 +256,22 @@ class FiresideApp(App[None]):
 
 
 def run_tui(settings: Settings, session_id: str | None = None) -> None:
-    """Run the chat TUI until the user quits (opens the store, builds the orchestrator).
+    """Run the chat TUI until the user quits (opens the saved chats, builds the orchestrator).
 
     ``session_id`` (or a unique prefix) opens that chat. Raises FiresideError before the
     screen is taken over: StoreError when the database cannot be opened,
     SessionNotFoundError for an unknown session.
     """
     from assistant.orchestrator import Orchestrator
-    from assistant.store import open_store
+    from assistant.sessions import open_sessions
 
-    store = open_store()
+    sessions = open_sessions()
     try:
         if session_id is not None:
-            session_id = store.resolve_session_id(session_id)
+            session_id = sessions.resolve(session_id)
         from assistant.agent import default_project_root
 
-        orchestrator = Orchestrator(settings, store, project_root=default_project_root())
+        orchestrator = Orchestrator(settings, sessions.store, project_root=default_project_root())
         app = FiresideApp(orchestrator, session_id=session_id, index=settings.index.enabled)
         try:
             app.run()
@@ -281,4 +281,4 @@ def run_tui(settings: Settings, session_id: str | None = None) -> None:
             app.close_index()
             orchestrator.close()
     finally:
-        store.close()
+        sessions.close()

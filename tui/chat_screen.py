@@ -53,10 +53,10 @@ from tui.tool_support import (
 from tui.turn import TokenBatcher, Turn
 
 if TYPE_CHECKING:
+    from assistant.hosted import HostedPreview
     from assistant.orchestrator import Orchestrator
     from assistant.pins import Pin
-    from assistant.store import Store
-    from providers.router import HostedPreview
+    from assistant.sessions import Sessions
 
 class ChatScreen(SessionActions, Screen[None]):
     """One conversation at a time; every chat is saved by the orchestrator as it goes.
@@ -126,8 +126,9 @@ class ChatScreen(SessionActions, Screen[None]):
             turn.cancel.set()
 
     @property
-    def store(self) -> Store:
-        return self.orchestrator.store
+    def sessions(self) -> Sessions:
+        """The saved chats (listed, found, opened, renamed and deleted here)."""
+        return self.orchestrator.sessions
 
     @property
     def message_list(self) -> MessageList:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from assistant.orchestrator import Orchestrator
     from assistant.pins import Pin
-    from assistant.store import Store
+    from assistant.sessions import Sessions
     from tui.message_list import MessageList
     from tui.status_bar import StatusBar
 
@@ -38,7 +38,7 @@ class SessionActions:
         focused: Widget | None
 
         @property
-        def store(self) -> Store: ...
+        def sessions(self) -> Sessions: ...
         @property
         def message_list(self) -> MessageList: ...
         @property
@@ -49,9 +49,9 @@ class SessionActions:
         async def _leave_turn(self) -> None: ...
 
     async def refresh_sessions(self) -> None:
-        """Reload the sidebar from the store."""
+        """Reload the sidebar from the saved chats."""
         try:
-            sessions = self.store.list_sessions()
+            sessions = self.sessions.recent()
         except FiresideError as exc:
             self._tell(str(exc), title="Cannot list chats", severity="error")
             return
@@ -60,10 +60,10 @@ class SessionActions:
     async def open_session(self, session_id: str) -> None:
         """Show a saved chat (its history, with stopped and failed answers marked)."""
         try:
-            session = self.store.get_session(session_id)
-            history = self.store.messages(session.id)
-            sources = self.store.message_sources(session.id)
-            steps = self.store.tool_steps(session.id)
+            session = self.sessions.get(session_id)
+            history = self.sessions.messages(session.id)
+            sources = self.sessions.sources(session.id)
+            steps = self.sessions.tool_steps(session.id)
         except FiresideError as exc:
             self._tell(str(exc), title="Cannot open that chat", severity="error")
             await self.refresh_sessions()
@@ -125,7 +125,7 @@ class SessionActions:
             if not title:
                 return
             try:
-                session = self.store.rename_session(session_id, title)
+                session = self.sessions.rename(session_id, title)
             except FiresideError as exc:
                 self._tell(str(exc), title="Cannot rename the chat", severity="error")
                 return
@@ -150,10 +150,7 @@ class SessionActions:
             if not confirmed:
                 return
             try:
-                self.store.delete_session(session_id)
-                from assistant.session_state import delete_session as delete_state
-
-                delete_state(session_id)  # its saved model state, if any
+                self.sessions.delete(session_id)  # with its saved model state, if any
             except FiresideError as exc:
                 self._tell(str(exc), title="Cannot delete the chat", severity="error")
                 return
@@ -176,6 +173,6 @@ class SessionActions:
             self.status_bar.title = NEW_CHAT_TITLE
             return
         try:
-            self.status_bar.title = self.store.get_session(self.session_id).title
+            self.status_bar.title = self.sessions.get(self.session_id).title
         except FiresideError:
             self.status_bar.title = NEW_CHAT_TITLE

@@ -10,7 +10,7 @@ from textual.widgets import Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from assistant.events import Source
-from assistant.store import Message
+from assistant.sessions import Message
 from tui.output_block import SourcesBlock
 
 EMPTY_HINT = (

@@ -14,6 +14,7 @@ from assistant.errors import FiresideError
 from tui.commands import CommandRegistry
 
 if TYPE_CHECKING:
+    from assistant.sessions import Sessions
     from tui.chat_screen import ChatScreen
     from tui.session_sidebar import SessionSidebar
 
@@ -49,15 +50,13 @@ class FindBox(Input):
         if not query:
             self.run_worker(self.sidebar.apply_filter(None), group="find", exclusive=True)
             return
-        store = self.screen.store  # type: ignore[attr-defined]
-        self.run_worker(lambda: self._search(store, query), thread=True, group="find",
+        sessions = self.screen.sessions  # type: ignore[attr-defined]
+        self.run_worker(lambda: self._search(sessions, query), thread=True, group="find",
                         exclusive=True)
 
-    def _search(self, store, query: str) -> None:  # noqa: ANN001 - a Store
-        from assistant.store import search_sessions
-
+    def _search(self, sessions: Sessions, query: str) -> None:
         try:
-            hits = search_sessions(store, query, limit=MAX_FOUND)
+            hits = sessions.search(query, limit=MAX_FOUND)
         except FiresideError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return

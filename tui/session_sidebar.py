@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, ListItem, ListView
 
-from assistant.store import Session
+from assistant.sessions import Session
 from tui.messages import SessionSelected
 
 

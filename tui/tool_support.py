@@ -16,7 +16,7 @@ from tui.consent_dialog import ToolConsentDialog
 from tui.tool_call_view import ToolCallView
 
 if TYPE_CHECKING:
-    from assistant.store import Message, ToolStep
+    from assistant.sessions import Message, ToolStep
     from tui.chat_screen import ChatScreen
     from tui.message_list import MessageList
     from tui.turn import Turn

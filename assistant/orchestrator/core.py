@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from assistant.pins import Pin, PinnedFile
     from assistant.retrieval import Retrieved, Retriever
     from assistant.session_state import SessionStates
+    from assistant.sessions import Sessions
     from assistant.tools.registry import Approver, Registry
 
 TITLE_CHARS = 60
@@ -82,6 +83,14 @@ class Orchestrator:
         self._offer_notes = OfferNotes()  # "tools off: …" is said once
         self._state_cache: SessionStates | None = None  # per-session model state on disk
         self._after_turn: Background | None = None  # context reports, saved after a turn
+
+    @property
+    def sessions(self) -> Sessions:
+        """The saved chats of this orchestrator's store (list, find, rename, delete…), for
+        front ends: see :mod:`assistant.sessions`."""
+        from assistant.sessions import Sessions
+
+        return Sessions(self.store)
 
     # -- provider -------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from assistant.config import Settings
     from assistant.orchestrator import Orchestrator
     from assistant.server.index_jobs import IndexJobs
+    from assistant.sessions import Sessions
     from assistant.store import Store
 
 
@@ -67,6 +68,12 @@ class ServerContext:
     extra_hosts: tuple[str, ...] = ()
     jobs: IndexJobs | None = field(default=None)
 
+    @property
+    def sessions(self) -> Sessions:
+        """The saved chats of :attr:`store` (the session routes list and read them)."""
+        from assistant.sessions import Sessions
+
+        return Sessions(self.store)
 
 # Names a client may use for the served model besides its own.
 ALIASES = ("fireside", "local", "default")

@@ -77,7 +77,7 @@ def _index_health(ctx: Any) -> dict[str, Any] | None:
 @router.get("/sessions")
 async def list_sessions(request: Request, limit: int = 50) -> dict[str, Any]:
     ctx = context_of(request)
-    sessions = await run_in_threadpool(ctx.store.list_sessions, max(1, min(limit, 1000)))
+    sessions = await run_in_threadpool(ctx.sessions.recent, max(1, min(limit, 1000)))
     return {"sessions": [asdict(s) for s in sessions]}
 
 
@@ -86,8 +86,9 @@ async def get_session(request: Request, session_id: str) -> dict[str, Any]:
     ctx = context_of(request)
 
     def load() -> dict[str, Any]:
-        session = ctx.store.get_session(session_id)
-        return session_dict(session, ctx.store.messages(session.id))
+        sessions = ctx.sessions
+        session = sessions.get(session_id)
+        return session_dict(session, sessions.messages(session.id))
 
     return await run_in_threadpool(load)
 
