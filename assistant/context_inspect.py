@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from assistant.context_report import ContextReport, build_report
@@ -21,35 +20,6 @@ from assistant.pins import Pin, PinnedFile, apply_pins, check_new_pin, pin_budge
 if TYPE_CHECKING:
     from assistant.orchestrator import FittedPrompt, Orchestrator
     from providers.base import ChatMessage, ToolSpec
-
-
-class Background:
-    """One worker thread for after-turn work; :meth:`wait` joins what is under way."""
-
-    def __init__(self) -> None:
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: list[Future[Any]] = []
-        self._lock = threading.Lock()
-
-    def submit(self, fn: Any, *args: Any) -> None:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(1, thread_name_prefix="fireside-after-turn")
-            self._pending = [f for f in self._pending if not f.done()]
-            self._pending.append(self._pool.submit(fn, *args))
-
-    def wait(self) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, []
-        for future in pending:
-            future.exception()
-
-    def close(self) -> None:
-        self.wait()
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
 
 
 def _text_counter(orch: Orchestrator) -> Any:

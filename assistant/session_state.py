@@ -23,11 +23,11 @@ import struct
 import threading
 import zlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.background import Background
 from assistant.errors import FiresideError
 
 log = logging.getLogger(__name__)
@@ -196,9 +196,7 @@ class SessionStates:
     def __init__(self, max_bytes: int, folder: Path | None = None) -> None:
         self.max_bytes = max_bytes
         self.folder = folder
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: list[Future[Any]] = []
-        self._lock = threading.Lock()
+        self._saves = Background("fireside-state", raise_errors=True)
         self.last_save: dict[str, float] = {}  # seconds, bytes of the latest save (bench)
 
     def _folder(self) -> Path:
@@ -242,13 +240,7 @@ class SessionStates:
         """Save the state in the background; ``next_prompt()`` gives the tokens the next
         turn will start with (the state is cut to what it shares with them)."""
         generation = provider.generations
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(1, thread_name_prefix="fireside-state")
-            self._pending = [f for f in self._pending if not f.done()]
-            self._pending.append(
-                self._pool.submit(self._save, session_id, provider, next_prompt, generation)
-            )
+        self._saves.submit(self._save, session_id, provider, next_prompt, generation)
 
     def _save(
         self, session_id: str, provider: Any, next_prompt: Callable[[], list[int]],
@@ -274,17 +266,10 @@ class SessionStates:
 
     def wait(self) -> None:
         """Wait for the saves under way."""
-        with self._lock:
-            pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()
+        self._saves.wait()
 
     def close(self) -> None:
-        self.wait()
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+        self._saves.close()
 
 
 def local_model(provider: Any) -> Any | None:

@@ -38,17 +38,26 @@ def _check(mode: str) -> None:
         raise IndexerError(f"unknown search mode {mode!r}; use hybrid, lexical or vector")
 
 
-def run_search(
+def _start(
     project: IndexParts, query: str, k: int, mode: SearchMode, path_glob: str | None
-) -> list[Hit]:
+) -> tuple[int, Callable[[str], bool] | None, QueryTerms] | None:
+    """What every search does first: check the mode, open the index (IndexerError when there
+    is none), clamp ``k``; None for an empty query, else (k, path filter, query terms)."""
     _check(mode)
     project.last_note = None
     project.lexical()
-    k = max(1, min(int(k), MAX_K))
     if not query or not query.strip():
+        return None
+    return max(1, min(int(k), MAX_K)), glob_filter(path_glob), extract(query)
+
+
+def run_search(
+    project: IndexParts, query: str, k: int, mode: SearchMode, path_glob: str | None
+) -> list[Hit]:
+    started = _start(project, query, k, mode, path_glob)
+    if started is None:
         return []
-    accept = glob_filter(path_glob)
-    terms = extract(query)
+    k, accept, terms = started
     depth = max(k * 3, 30)
     vector_rows: list[tuple[ChunkRow, float]] | None = None
     if mode in ("vector", "hybrid"):
@@ -87,14 +96,10 @@ def run_file_search(
     project: IndexParts, query: str, k: int, mode: SearchMode, path_glob: str | None
 ) -> list[FileHit]:
     """The best ``k`` files, each with its best chunks (see :mod:`indexer.files`)."""
-    _check(mode)
-    project.last_note = None
-    project.lexical()
-    k = max(1, min(int(k), MAX_K))
-    if not query or not query.strip():
+    started = _start(project, query, k, mode, path_glob)
+    if started is None:
         return []
-    accept = glob_filter(path_glob)
-    terms = extract(query)
+    k, accept, terms = started
     vector_files = None
     if mode in ("vector", "hybrid"):
         try:

@@ -39,7 +39,7 @@ from providers.base import ChatMessage, ConfirmHosted, Provider, ToolSpec
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from assistant.context_inspect import Background
+    from assistant.background import Background
     from assistant.pins import Pin, PinnedFile
     from assistant.retrieval import Retrieved, Retriever
     from assistant.session_state import SessionStates
@@ -172,7 +172,7 @@ class Orchestrator:
     def after_turn(self) -> Background:
         """The thread that saves each turn's context report after its answer."""
         if self._after_turn is None:
-            from assistant.context_inspect import Background
+            from assistant.background import Background
 
             self._after_turn = Background()
         return self._after_turn
