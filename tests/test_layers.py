@@ -71,3 +71,48 @@ def _verdict(report: str, contract: str) -> str:
     start = flat.index(" ".join(contract.split()))
     words = flat[start:].split()
     return next(w for w in words if w in ("KEPT", "BROKEN"))
+
+
+# What providers/ and indexer/ may take from assistant/: the shared base only.
+SHARED_BASE = frozenset({
+    "assistant.errors", "assistant.config", "assistant.config_file", "assistant.config_mcp",
+    "assistant.paths", "assistant.secrets", "assistant.costs", "assistant.events",
+})
+
+
+def upward_imports(package: Path) -> list[str]:
+    """Every import of an ``assistant`` module outside the shared base in ``package``'s
+    files, lazy (in-function) and TYPE_CHECKING ones included, as ``file:line module``."""
+    import ast
+
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if (name == "assistant" or name.startswith("assistant.")) and not any(
+                    name == base or name.startswith(base + ".") for base in SHARED_BASE
+                ):
+                    found.append(f"{path.relative_to(package.parent)}:{node.lineno} {name}")
+    return found
+
+
+@pytest.mark.parametrize("package", ["providers", "indexer"])
+def test_lower_layers_take_only_the_shared_base_from_assistant(package: str) -> None:
+    assert upward_imports(ROOT / package) == []
+
+
+def test_an_upward_import_below_the_core_is_found(tmp_path: Path) -> None:
+    pkg = tmp_path / "providers"
+    pkg.mkdir()
+    (pkg / "ok.py").write_text("from assistant.errors import ModelError\n", encoding="utf-8")
+    (pkg / "bad.py").write_text(
+        "def f():\n    from assistant.orchestrator import Orchestrator\n", encoding="utf-8"
+    )
+    assert upward_imports(pkg) == ["providers/bad.py:2 assistant.orchestrator"]
