@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from assistant import __version__
+from assistant.cli_exit import fail
 from assistant.errors import FiresideError
 
 app = typer.Typer(
@@ -28,10 +29,6 @@ app = typer.Typer(
 )
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print a one-line error to stderr and return the Exit to raise."""
-    typer.echo(f"Error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _version(value: bool) -> None:

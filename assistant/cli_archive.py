@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from assistant.cli_exit import exit_for
 from assistant.errors import FiresideError
 
 
@@ -19,11 +20,6 @@ class ImportFormat(StrEnum):
     claude = "claude"
     llm = "llm"
     fireside = "fireside"
-
-
-def _fail(exc: FiresideError) -> typer.Exit:
-    typer.echo(f"Error: {exc}", err=True)
-    return typer.Exit(exc.exit_code)
 
 
 def import_sessions(
@@ -49,7 +45,7 @@ def import_sessions(
         store = open_store()
         summary = import_file(store, path.expanduser(), source.value if source else None)
     except FiresideError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     typer.echo(summary.line)
 
 
@@ -66,7 +62,7 @@ def search_sessions(
     try:
         hits = open_sessions().search(query, limit=limit, marks=marks)
     except FiresideError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     if as_json:
         typer.echo(json.dumps([h.__dict__ for h in hits], ensure_ascii=False))
         return
@@ -96,7 +92,7 @@ def export_jsonl(
         ids = None if all_sessions else [sessions.get(str(session_id)).id]
         handle = sys.stdout if output is None else output.open("w", encoding="utf-8")
     except FiresideError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     except OSError as exc:
         typer.echo(f"Error: cannot write {output}: {exc.strerror}", err=True)
         raise typer.Exit(1) from None
@@ -106,7 +102,7 @@ def export_jsonl(
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     except FiresideError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     finally:
         if output is not None:
             handle.close()

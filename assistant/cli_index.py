@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from assistant.cli_exit import exit_for, fail
 from assistant.errors import FiresideError
 
 
@@ -23,11 +24,9 @@ class Mode(StrEnum):
 
 
 def _fail(exc: FiresideError | str, code: int = 1) -> typer.Exit:
-    message = str(exc)
     if isinstance(exc, FiresideError):
-        code = exc.exit_code
-    typer.echo(f"Error: {message}", err=True)
-    return typer.Exit(code)
+        return exit_for(exc)
+    return fail(exc, code)
 
 
 def _settings() -> Any:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from assistant.cli_exit import exit_for
 from assistant.errors import FiresideError, KeyringUnavailableError
 
 keys_app = typer.Typer(
@@ -19,11 +20,6 @@ keys_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-
-def _exit_for(exc: FiresideError) -> typer.Exit:
-    typer.echo(f"Error: {exc}", err=True)
-    return typer.Exit(exc.exit_code)
 
 
 def _configured_key_names() -> list[str]:
@@ -67,7 +63,7 @@ def set_key(
                                  show_default=False)
         secrets.set_key(name, value)
     except FiresideError as exc:
-        raise _exit_for(exc) from None
+        raise exit_for(exc) from None
     typer.echo(f"Stored key {name!r} in the OS keyring.")
 
 
@@ -79,7 +75,7 @@ def list_keys() -> None:
     try:
         infos = secrets.list_keys(_configured_key_names())
     except FiresideError as exc:
-        raise _exit_for(exc) from None
+        raise exit_for(exc) from None
     available, backend = secrets.keyring_status()
     typer.echo(f"keyring: {backend}" if available else f"keyring: none ({backend})")
     if not infos:
@@ -101,5 +97,5 @@ def delete_key(
     try:
         secrets.delete_key(name)
     except FiresideError as exc:
-        raise _exit_for(exc) from None
+        raise exit_for(exc) from None
     typer.echo(f"Deleted key {secrets.check_name(name)!r} from the OS keyring.")

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from assistant.cli_exit import exit_for
 from assistant.errors import FiresideError
 
 mcp_app = typer.Typer(
@@ -19,18 +20,13 @@ mcp_app = typer.Typer(
 )
 
 
-def _exit_for(exc: FiresideError) -> typer.Exit:
-    typer.echo(f"Error: {exc}", err=True)
-    return typer.Exit(exc.exit_code)
-
-
 def _settings() -> Any:
     from assistant.config import load_settings
 
     try:
         return load_settings()
     except FiresideError as exc:
-        raise _exit_for(exc) from None
+        raise exit_for(exc) from None
 
 
 @mcp_app.command("list")
@@ -80,7 +76,7 @@ def test_server(
     settings = _settings()
     if name not in settings.mcp.servers:
         known = ", ".join(settings.mcp.servers) or "none"
-        raise _exit_for(FiresideError(f"no MCP server named {name!r} (configured: {known})"))
+        raise exit_for(FiresideError(f"no MCP server named {name!r} (configured: {known})"))
     manager = McpManager.from_settings(settings, names=[name])
     typer.echo(f"starting {name}…", err=True)
     try:
@@ -129,7 +125,7 @@ def add_from(
     try:
         result = do_import(path.expanduser(), config_file, dry_run=dry_run)
     except FiresideError as exc:
-        raise _exit_for(exc) from None
+        raise exit_for(exc) from None
     if dry_run and result.text:
         typer.echo(result.text.strip())
     for line in result.notes:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from assistant.cli_exit import exit_for
 from assistant.errors import FiresideError
 from assistant.model_catalog import model_rows
 
@@ -21,11 +22,6 @@ models_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-
-def _fail(exc: FiresideError) -> typer.Exit:
-    typer.echo(f"Error: {exc}", err=True)
-    return typer.Exit(exc.exit_code)
 
 
 def human_size(n: int | float | None) -> str:
@@ -64,7 +60,7 @@ def list_models(
         rows = model_rows(settings)
         found = discover(settings.models_dirs)
     except FiresideError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     default = rows[0]["where"] if rows and rows[0]["provider"] == "local" else ""
     catalog = _suggested_rows(found.models) if suggested else []
     if as_json:
@@ -179,7 +175,7 @@ def use_model(
             value = str(path)
         set_top_level(config, "model", value)
     except FiresideError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     typer.echo(f"default model: {value} ({path})")
     _memory_note(path, settings.context_size)
 
@@ -207,7 +203,7 @@ def remove_model(
         settings = load_settings()
         found = find_model(name, settings.models_dirs)
     except FiresideError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     if found is None:
         typer.echo(f"Error: no model named {name!r}: see `fireside models list`", err=True)
         raise typer.Exit(2)
@@ -237,7 +233,7 @@ def _delete_pulled(found: Any, settings: Any) -> None:
         try:
             set_top_level(get_paths().config_file, "model", None)
         except FiresideError as exc:
-            raise _fail(exc) from None
+            raise exit_for(exc) from None
         typer.echo("it was the default model: the embedded one is the default again")
 
 

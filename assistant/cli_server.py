@@ -6,12 +6,8 @@ from typing import Annotated
 
 import typer
 
+from assistant.cli_exit import exit_for
 from assistant.errors import FiresideError
-
-
-def _fail(exc: FiresideError) -> typer.Exit:
-    typer.echo(f"Error: {exc}", err=True)
-    return typer.Exit(exc.exit_code)
 
 
 def serve(
@@ -77,7 +73,7 @@ def serve(
     except FiresideError as exc:
         if sock is not None:
             sock.close()
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     url = address(host, port)
     typer.echo(f"Fireside API on {url} (OpenAI base URL {url}/v1; token: `fireside token`; "
                "Ctrl+C stops)", err=True)
@@ -114,4 +110,4 @@ def token(
             return
         typer.echo(write_token() if rotate else get_token())
     except FiresideError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None

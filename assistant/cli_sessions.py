@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from assistant.cli_exit import exit_for
 from assistant.errors import FiresideError
 from assistant.render import (
     STATUS_MARKS,
@@ -40,11 +41,6 @@ def _sessions() -> Sessions:
     return open_sessions()
 
 
-def _exit_for(exc: FiresideError) -> typer.Exit:
-    typer.echo(f"Error: {exc}", err=True)
-    return typer.Exit(exc.exit_code)
-
-
 def _load(session_id: str) -> tuple[Session, list[Message]]:
     """The session and its messages, or a one-line error and exit."""
     session, messages, _steps = _load_all(session_id)
@@ -58,7 +54,7 @@ def _load_all(session_id: str) -> tuple[Session, list[Message], list[ToolStep]]:
         session = sessions.get(session_id)
         return session, sessions.messages(session.id), sessions.tool_steps(session.id)
     except FiresideError as exc:
-        raise _exit_for(exc) from None
+        raise exit_for(exc) from None
 
 
 @sessions_app.command("list")
@@ -70,7 +66,7 @@ def list_sessions(
     try:
         sessions = _sessions().recent(limit=limit)
     except FiresideError as exc:
-        raise _exit_for(exc) from None
+        raise exit_for(exc) from None
     if as_json:
         typer.echo(json.dumps([s.__dict__ for s in sessions], ensure_ascii=False))
         return
@@ -97,7 +93,7 @@ def show_session(
     try:
         sources = _sessions().sources(session.id)
     except FiresideError as exc:
-        raise _exit_for(exc) from None
+        raise exit_for(exc) from None
     origin = f", imported from {session.source}" if session.source else ""
     typer.echo(f"{session.title}  ({session.id}, {len(messages)} messages{origin})")
     for message in messages:
@@ -142,7 +138,7 @@ def delete_session(
             typer.confirm(f"Delete {session.id} “{session.title}”?", abort=True)
         sessions.delete(session.id)  # with its saved model state, if any
     except FiresideError as exc:
-        raise _exit_for(exc) from None
+        raise exit_for(exc) from None
     typer.echo(f"Deleted session {session.id}.")
 
 

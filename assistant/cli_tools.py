@@ -11,14 +11,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from assistant.cli_exit import fail
 from assistant.errors import FiresideError, StoreError
 
 T = TypeVar("T")
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
-    return typer.Exit(code)
 
 
 @contextmanager
@@ -59,12 +55,12 @@ def _run(work: Callable[[Any, Any, threading.Event], T], use_cache: bool) -> T:
         with _cancel_on_ctrl_c() as cancel:
             result = work(settings, store, cancel)
             if cancel.is_set():
-                raise _fail("interrupted", 130)
+                raise fail("interrupted", 130)
             return result
     except KeyboardInterrupt:
-        raise _fail("interrupted", 130) from None
+        raise fail("interrupted", 130) from None
     except FiresideError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
+        raise fail(str(exc), exc.exit_code) from None
     finally:
         if store is not None:
             store.close()
