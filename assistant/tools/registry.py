@@ -216,22 +216,22 @@ class Registry:
     def allow_always(self, name: str) -> None:
         """Stop asking about ``name`` for the life of this registry (the user's "always
         allow"). Refused for tools that write or execute: those always ask."""
-        tool = self._tools.get(name)
-        if tool is None:
-            raise ToolError(f"unknown tool {name!r}")
-        if tool.risk.always_asks:
-            raise ToolDeniedError(f"{name} can change things; it always asks before it runs")
+        self._grantable(name)
         self._always.add(name)
 
     def allow_for_session(self, name: str, session_id: str | None) -> None:
         """The user's "allow for this session": ``name`` runs without asking in chat
         ``session_id`` while this registry lives. Refused for tools that write or execute."""
+        self._grantable(name)
+        self._granted.add((session_id, name))
+
+    def _grantable(self, name: str) -> None:
+        """Raise unless ``name`` is a tool a standing "allow" may cover."""
         tool = self._tools.get(name)
         if tool is None:
             raise ToolError(f"unknown tool {name!r}")
         if tool.risk.always_asks:
             raise ToolDeniedError(f"{name} can change things; it always asks before it runs")
-        self._granted.add((session_id, name))
 
     def _check_policy(
         self, tool: Tool, arguments: dict[str, Any], approve: Approver | None,
