@@ -41,7 +41,7 @@ test: install-test
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing" >&2; exit 1; fi; \
 	exit $$rc
 
-install: $(STAMPS)/probe-$(LLAMA_TAG)
+install: $(STAMPS)/probe-$(LLAMA_TAG) $(STAMPS)/embedder
 install-test: install $(STAMPS)/test-deps
 
 $(BIN)/python:
@@ -83,6 +83,12 @@ $(STAMPS)/deps: pyproject.toml $(STAMPS)/torch $(STAMPS)/llama-$(LLAMA_TAG) $(ST
 
 $(STAMPS)/test-deps: pyproject.toml $(STAMPS)/deps
 	$(PIP) install --quiet -e ".[test]"
+	@touch $@
+
+# The default embedder, MiniLM as int8 ONNX, exported once from the packaged weights into
+# .venv/share/fireside (about 15 s), so no search or index waits for it at first use.
+$(STAMPS)/embedder: $(STAMPS)/deps
+	$(BIN)/python -m indexer.embed_onnx
 	@touch $@
 
 # A tiny decode in a subprocess after each install: a build that crashes is reported with

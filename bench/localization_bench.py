@@ -98,10 +98,6 @@ def _bm25s_files(tree: Path, query: str) -> list[str]:
     return [str(paths[i].relative_to(tree)) for i in docs[0]]
 
 
-def _distinct(paths: list[str]) -> list[str]:
-    return list(dict.fromkeys(paths))
-
-
 def _rank(found: list[str], gold: list[str]) -> int | None:
     for n, path in enumerate(found[:10], 1):
         if path in gold:
@@ -119,10 +115,14 @@ def _modes(vectors: bool) -> list[str]:
     return rows + (["vector", "hybrid", "files_vector", "files_hybrid"] if vectors else [])
 
 
-def _search(project, mode: str, query: str) -> list[str]:  # noqa: ANN001
+def _search(project, mode: str, query: str) -> list[tuple[str, float]]:  # noqa: ANN001
+    """(path, score) of the distinct files found, best first."""
     if mode.startswith("files_"):
-        return [f.path for f in project.search_files(query, k=30, mode=mode[6:])]
-    return _distinct([h.path for h in project.search(query, k=CHUNK_DEPTH, mode=mode)])
+        return [(f.path, f.score) for f in project.search_files(query, k=30, mode=mode[6:])]
+    best: dict[str, float] = {}
+    for hit in project.search(query, k=CHUNK_DEPTH, mode=mode):
+        best.setdefault(hit.path, hit.score)
+    return list(best.items())
 
 
 def main() -> None:  # noqa: PLR0915 - one linear measurement script
@@ -134,18 +134,22 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     parser.add_argument("--model", help="[index] embedding_model, e.g. all-MiniLM-L6-v2-int8")
     parser.add_argument("--per-report", action="store_true", help="print each report's ranks")
     parser.add_argument("--dump", help="write each report's ranked files per mode (JSON lines)")
+    parser.add_argument("--keep", help="work in this folder and keep it (a rerun reuses its "
+                        "trees and cached vectors: minutes instead of the first run's ~20)")
     args = parser.parse_args()
     dev = _dev_dir(args.dev)
     if not (dev / "instances.jsonl").exists():
         sys.exit(f"no development set at {dev} (give --dev or FIRESIDE_SWE_DEV)")
     instances = _load(dev, args.only, args.limit)
-    work = Path(tempfile.mkdtemp(prefix="fireside-loc-"))
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="fireside-loc-"))
+    work.mkdir(parents=True, exist_ok=True)
     os.environ["FIRESIDE_HOME"] = str(work / "home")
     try:
         store = work / "trees.git"
-        _git("clone", "-q", "--bare", str(dev / "trees.bundle"), str(store))
-        _git("--git-dir", str(store), "fetch", "-q", str(dev / "trees.bundle"),
-             "refs/swe-dev/*:refs/swe-dev/*")
+        if not store.exists():
+            _git("clone", "-q", "--bare", str(dev / "trees.bundle"), str(store))
+            _git("--git-dir", str(store), "fetch", "-q", str(dev / "trees.bundle"),
+                 "refs/swe-dev/*:refs/swe-dev/*")
         from assistant.config import load_settings
         from indexer.project import open_project
 
@@ -158,9 +162,11 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
         lexical_s: list[float] = []
         embed_s: list[float] = []
         cold_lexical_s: dict[str, float] = {}
+        seen_repos: set[str] = set()
         for inst in instances:
             folder = work / "trees" / inst["repo"].replace("/", "__")
-            cold = not folder.exists()
+            cold = inst["repo"] not in seen_repos and not folder.exists()
+            seen_repos.add(inst["repo"])
             _checkout(store, f"refs/swe-dev/{inst['id']}", folder)
             project = open_project(folder, settings)
             try:
@@ -174,12 +180,13 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
                     project.embed_pending()
                     embed_s.append(time.perf_counter() - started)
                 query, gold = inst["problem_statement"], inst["gold_files"]
-                dumped: dict[str, list[str]] = {}
+                dumped: dict[str, list[list]] = {}
                 for mode in modes:
                     started = time.perf_counter()
-                    found = dumped[mode] = _search(project, mode, query)
+                    scored = _search(project, mode, query)
                     times[mode].append(time.perf_counter() - started)
-                    ranks[mode].append(_rank(found, gold))
+                    dumped[mode] = [[path, round(score, 5)] for path, score in scored]
+                    ranks[mode].append(_rank([path for path, _ in scored], gold))
                 if args.dump:
                     with open(args.dump, "a") as out:
                         out.write(json.dumps({"id": inst["id"], "gold": gold, **dumped}) + "\n")
@@ -203,7 +210,8 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
             result["embed_s_total"] = round(sum(embed_s), 1)
         print(json.dumps(result))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ class Embedder:
 
                         model = _MODELS[target + ":int8"] = OnnxMiniLM(Path(target))
                     elif model is None:
-                        _quiet_transformers()
+                        quiet_transformers()
                         from sentence_transformers import SentenceTransformer
 
                         model = _MODELS[target] = SentenceTransformer(target, device="cpu")
@@ -166,7 +166,7 @@ class Embedder:
         return np.asarray(np.concatenate(parts), dtype=np.float32)
 
 
-def _quiet_transformers() -> None:
+def quiet_transformers() -> None:
     """No "Loading weights" progress bars or advisory warnings on the user's terminal."""
     try:
         from transformers.utils import logging as hf_logging

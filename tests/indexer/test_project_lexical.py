@@ -165,7 +165,7 @@ def test_status_and_not_indexed_errors(tree: Path, open_index: Opener, tmp_path:
     project.update(embed=False)
     status = project.status()
     assert (status.files, status.embedded, status.pending) == (4, 0, status.chunks)
-    assert status.last_update is not None and status.model == "all-MiniLM-L6-v2"
+    assert status.last_update is not None and status.model == "all-MiniLM-L6-v2-int8"
     with pytest.raises(IndexerError, match="does not exist"):
         open_project(tmp_path / "missing", project.settings)
     with pytest.raises(IndexerError, match="is a file"):
