@@ -167,10 +167,13 @@ class LexicalIndex:
         """(files, chunks, chunks with a vector)."""
         with self.lock:
             files = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
-            chunks, embedded = self._db.execute(
-                "SELECT count(*), coalesce(sum(embedded), 0) FROM chunks"
-            ).fetchone()
-        return files, chunks, embedded
+            # Two index-only counts (the partial index holds the pending ones), not a scan of
+            # every chunk's text: the embedding pass asks after each batch.
+            chunks = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            pending = self._db.execute(
+                "SELECT count(*) FROM chunks WHERE embedded = 0"
+            ).fetchone()[0]
+        return files, chunks, chunks - pending
 
     # -- embeddings ---------------------------------------------------------------------
     def pending(self, limit: int, after_id: int = 0) -> list[tuple[int, str, str, str]]:
