@@ -110,6 +110,7 @@ bench: install-test
 	$(BIN)/python bench/tool_calls.py
 	$(BIN)/python bench/fetch_bench.py
 	$(BIN)/python bench/localization_bench.py
+	$(BIN)/python bench/embed_bench.py
 	$(BIN)/python bench/resume_bench.py
 	$(BIN)/python bench/pull_bench.py
 	$(BIN)/python bench/import_bench.py
