@@ -65,11 +65,11 @@ def export_to(source: Path, target: Path) -> Path:
     with _EXPORT_LOCK:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            _export(source, target.parent, target)
+            _export(source, target)
     return target
 
 
-def _export(source: Path, folder: Path, target: Path) -> None:
+def _export(source: Path, target: Path) -> None:
     log.info("exporting %s to int8 ONNX (once)", source)
     root = logging.getLogger()
     level = root.level
@@ -79,7 +79,7 @@ def _export(source: Path, folder: Path, target: Path) -> None:
         root.setLevel(max(level, logging.ERROR))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _export_quiet(source, folder, target)
+            _export_quiet(source, target)
     except Exception as exc:  # noqa: BLE001 - one clear message for any export failure
         raise IndexerError(
             f"cannot export the int8 ONNX embedding model: {type(exc).__name__}: "
@@ -89,7 +89,7 @@ def _export(source: Path, folder: Path, target: Path) -> None:
         root.setLevel(level)
 
 
-def _export_quiet(source: Path, folder: Path, target: Path) -> None:
+def _export_quiet(source: Path, target: Path) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
@@ -110,14 +110,14 @@ def _export_quiet(source: Path, folder: Path, target: Path) -> None:
     encoder = _Encoder(AutoModel.from_pretrained(str(source)).eval()).eval()
     sample = torch.ones(2, 16, dtype=torch.long)
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    fp32 = folder / f"fp32-{os.getpid()}.onnx"
+    fp32 = target.parent / f"fp32-{os.getpid()}.onnx"
     torch.onnx.export(
         encoder, (sample, sample, torch.zeros_like(sample)), str(fp32),
         input_names=names, output_names=["last_hidden_state"],
         dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
         opset_version=17, dynamo=False,
     )
-    partial = folder / f"int8-{os.getpid()}.onnx"
+    partial = target.parent / f"int8-{os.getpid()}.onnx"
     quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True)
     fp32.unlink(missing_ok=True)
     partial.replace(target)

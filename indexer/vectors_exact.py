@@ -5,7 +5,7 @@ model and chunk hash), so a process that has not loaded Chroma yet can answer a 
 without it: a one-shot ``fireside search``, or the first search of a fresh ``fireside serve``,
 would otherwise spend 0.7-1.2 s importing chromadb for a query that takes it ~2 ms. Reading
 the vectors costs ~25 ms per 1,000 chunks and scoring them is one matrix product (exact, not
-approximate like HNSW). The matrix is kept per index file until the file changes.
+approximate like HNSW). The matrix of the index searched last is kept until its file changes.
 
 Above ``EXACT_MAX`` chunks, or once Chroma is loaded in this process (the embedding pass
 opened it), queries go to Chroma as before.

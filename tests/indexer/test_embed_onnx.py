@@ -60,5 +60,5 @@ def test_the_install_step_export_is_used_first(monkeypatch, tmp_path) -> None:  
     assert not (get_paths().data_dir / "models").exists()
 
 
-def _fake_export(source, folder, target) -> None:  # noqa: ANN001
+def _fake_export(source, target) -> None:  # noqa: ANN001
     target.write_bytes(b"onnx")
