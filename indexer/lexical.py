@@ -228,6 +228,23 @@ class LexicalIndex:
                 (model,),
             ).fetchall()
 
+    def vectors_of(
+        self, model: str, *, paths: Sequence[str] = (), ids: Sequence[int] = ()
+    ) -> list[tuple[int, str, bytes]]:
+        """(chunk id, path, cached vector) of the embedded chunks of these files or ids."""
+        out: list[tuple[int, str, bytes]] = []
+        with self.lock:
+            for column, values in (("path", list(paths)), ("id", list(ids))):
+                for start in range(0, len(values), 500):
+                    part = values[start : start + 500]
+                    out += self._db.execute(
+                        "SELECT c.id, c.path, e.vector FROM chunks c JOIN embeddings e "
+                        "ON e.model = ? AND e.hash = c.hash "
+                        f"WHERE c.embedded = 1 AND c.{column} IN ({_marks(len(part))})",
+                        [model, *part],
+                    ).fetchall()
+        return out
+
     def change_key(self) -> tuple[int, int]:
         """Changes whenever this file changes: another connection's commit (SQLite's
         ``data_version``) or this one's writes (``total_changes``)."""

@@ -1,5 +1,5 @@
-"""``ProjectIndex.search``: lexical (FTS5 BM25), vector (Chroma) or hybrid (RRF of both), over
-chunks or (``search_files``) over files."""
+"""``ProjectIndex.search``: lexical (FTS5 BM25), vector (Chroma, or an exact scan) or hybrid
+(score fusion of both: :mod:`indexer.hybrid`), over chunks or (``search_files``) over files."""
 
 from __future__ import annotations
 
@@ -9,20 +9,15 @@ from typing import TYPE_CHECKING
 from assistant.errors import IndexerError
 from indexer import files as file_rank
 from indexer import vectors_exact
-from indexer.hybrid import (
-    FILE_WEIGHTS,
-    fusion_weights,
-    glob_filter,
-    make_hits,
-    rrf,
-    vector_floor,
-)
+from indexer.hybrid import fuse_scores, glob_filter, lexical_share, make_hits, vector_floor
 from indexer.lexical import CANDIDATES, ChunkRow
+from indexer.passages import query_passages
 from indexer.query_terms import QueryTerms, extract
 from indexer.types import FileHit, Hit, SearchMode
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
     from indexer.parts import IndexParts
 
@@ -31,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_K = 200
 QUERY_WAIT_S = 5.0  # a query waits this long for the model while chunks are being embedded
 VECTOR_DEPTH = 150  # chunks read from the vector store for a file-level search
+FUSED_LEXICAL_FILES = 50  # lexical files whose vector score a file-level hybrid looks up
 CHUNKS_PER_FILE = 3  # best chunks shown under each file
 
 
@@ -63,7 +59,8 @@ def run_search(
     vector_rows: list[tuple[ChunkRow, float]] | None = None
     if mode in ("vector", "hybrid"):
         try:
-            vector_rows = _vector_rows(project, query, depth if mode == "hybrid" else k * 2,
+            vector = query_vector(project, query)
+            vector_rows = _vector_rows(project, vector, depth if mode == "hybrid" else k * 2,
                                        accept)
         except IndexerError as exc:
             project.last_note = f"{exc}; showing lexical results"
@@ -72,13 +69,19 @@ def run_search(
         return make_hits(rows, query, k)
     if mode == "vector":
         return make_hits(vector_rows, query, k)
-    lexical = [row for row, _ in lexical_rows(project, query, terms, depth, accept)]
+    lexical = lexical_rows(project, query, terms, depth, accept)
     floor = vector_floor([score for _, score in vector_rows])
-    voting = [row for row, score in vector_rows if score >= floor]
-    by_id = {row.id: row for row in lexical}
-    by_id.update({row.id: row for row in voting})
-    fused = rrf([[row.id for row in lexical], [row.id for row in voting]],
-                fusion_weights(query))
+    similar = {row.id: (row.path, score) for row, score in vector_rows}
+    missing = [row.id for row, _ in lexical if row.id not in similar]
+    similar.update({chunk_id: (path, score) for chunk_id, path, score
+                    in _similarities(project, vector, ids=missing)})
+    vector_scores = {chunk_id: score * file_rank.prior(path, terms)
+                     for chunk_id, (path, score) in similar.items() if score >= floor}
+    by_id = {row.id: row for row, _ in vector_rows}
+    by_id.update({row.id: row for row, _ in lexical})
+    fused = fuse_scores({row.id: score for row, score in lexical},
+                        vector_scores,
+                        lexical_share(query))
     return make_hits([(by_id[i], score) for i, score in fused], query, k)
 
 
@@ -102,9 +105,11 @@ def run_file_search(
         return []
     k, accept, terms = started
     vector_files = None
+    vector = None
     if mode in ("vector", "hybrid"):
         try:
-            rows = _vector_rows(project, query, VECTOR_DEPTH, accept)
+            vector = query_vector(project, query)
+            rows = _vector_rows(project, vector, VECTOR_DEPTH, accept)
             vector_files = file_rank.aggregate([(r.path, s, (r, s)) for r, s in rows])
         except IndexerError as exc:
             project.last_note = f"{exc}; showing lexical results"
@@ -117,7 +122,8 @@ def run_file_search(
     elif mode == "vector":
         ranked = vector_files
     else:
-        ranked = _fuse_files(lexical_files, vector_files, terms)
+        ranked = _fuse_files(project, lexical_files, vector_files, vector, terms,
+                             lexical_share(query))
     return [
         FileHit(path, round(score, 6), tuple(make_hits(items, query, CHUNKS_PER_FILE)))
         for path, score, items in ranked[:k]
@@ -125,19 +131,43 @@ def run_file_search(
 
 
 def _fuse_files(
-    lexical: list[tuple[str, float, list]], vector: list[tuple[str, float, list]],
-    terms: QueryTerms,
+    project: IndexParts, lexical: list[tuple[str, float, list]],
+    vector: list[tuple[str, float, list]], query_vec: Any, terms: QueryTerms, share: float,
 ) -> list[tuple[str, float, list]]:
-    """Weighted RRF of the two file rankings (weights and why: ``hybrid.FILE_WEIGHTS``); the
-    vector side gets the same per-file prior as the lexical one, applied to its similarity."""
-    w_lex, w_vec = FILE_WEIGHTS
-    vector = sorted(vector, key=lambda row: -row[1] * file_rank.prior(row[0], terms))
-    fused = rrf([[path for path, _, _ in lexical], [path for path, _, _ in vector]],
-                [w_lex, w_vec])
+    """Score fusion of the two file rankings (:mod:`indexer.hybrid`). The vector side gets the
+    same per-file prior as the lexical one; a lexical candidate outside the vector top list
+    gets its vector score from all of its own chunks' cached vectors."""
+    vector_scores = {path: score * file_rank.prior(path, terms) for path, score, _ in vector}
+    missing = [path for path, _, _ in lexical[:FUSED_LEXICAL_FILES]
+               if path not in vector_scores]
+    own = file_rank.aggregate([(path, score, None) for _, path, score
+                               in _similarities(project, query_vec, paths=missing)])
+    for path, score, _ in own:
+        vector_scores[path] = score * file_rank.prior(path, terms)
+    fused = fuse_scores({path: score for path, score, _ in lexical}, vector_scores,
+                        share)
     items: dict[str, list] = {}
     for path, _, rows in lexical + vector:
         items.setdefault(path, []).extend(rows)
-    return [(path, score, _dedupe(items[path])) for path, score in fused]
+    return [(path, score, _dedupe(items.get(path, []))) for path, score in fused]
+
+
+def _similarities(
+    project: IndexParts, query_vec: Any, *, paths: Sequence[str] = (), ids: Sequence[int] = ()
+) -> list[tuple[int, str, float]]:
+    """(chunk id, path, cosine similarity) of the embedded chunks of these files or ids, read
+    from the index's vector cache (a few ms for a few thousand chunks)."""
+    if not paths and not ids:
+        return []
+    import numpy as np
+
+    found = project.lexical().vectors_of(project.embedding_model, paths=paths, ids=ids)
+    if not found:
+        return []
+    matrix = np.frombuffer(b"".join(blob for _, _, blob in found), dtype=np.float32)
+    sims = matrix.reshape(len(found), -1) @ np.asarray(query_vec, dtype=np.float32)
+    return [(chunk_id, path, float(sim))
+            for (chunk_id, path, _), sim in zip(found, sims, strict=True)]
 
 
 def _dedupe(items: list) -> list:
@@ -150,19 +180,31 @@ def _dedupe(items: list) -> list:
     return out
 
 
-def _vector_rows(
-    project: IndexParts, query: str, limit: int, accept: object
-) -> list[tuple[ChunkRow, float]]:
-    """Nearest chunks by cosine similarity (score = 1 - distance), best first."""
-    lex = project.lexical()
-    _files, chunks, embedded = lex.counts()
+def query_vector(project: IndexParts, query: str) -> Any:
+    """The query's embedding: the normalised mean of its passages' (:mod:`indexer.passages`).
+    IndexerError when nothing is embedded yet (a note says so while embedding is under way)."""
+    import numpy as np
+
+    _files, chunks, embedded = project.lexical().counts()
     if embedded == 0:
         raise IndexerError(
             "no embeddings yet" + (f" ({chunks} chunks pending)" if chunks else "")
         )
     if embedded < chunks:
         project.last_note = f"{chunks - embedded} chunks still wait for embeddings"
-    vector = project.embedder().encode([query[:4000]], wait=QUERY_WAIT_S)[0]
+    rows = np.asarray(project.embedder().encode(query_passages(query), wait=QUERY_WAIT_S),
+                      dtype=np.float32)
+    mean = rows.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
+
+
+def _vector_rows(
+    project: IndexParts, vector: Any, limit: int, accept: object
+) -> list[tuple[ChunkRow, float]]:
+    """Nearest chunks to ``vector`` by cosine similarity (score = 1 - distance), best first."""
+    lex = project.lexical()
+    _files, _chunks, embedded = lex.counts()
     fetch = limit * 4 if accept else limit
     rows: list[tuple[ChunkRow, float]] = []
     if vectors_exact.usable(embedded):

@@ -197,3 +197,73 @@ def test_search_while_the_model_is_busy_answers_lexically(
     assert project.last_note and "busy" in project.last_note and "lexical" in project.last_note
     project.search("send_welcome_email", mode="hybrid")
     assert project.last_note is None  # free again: hybrid
+
+
+def test_file_hybrid_ranks_each_querys_file_first(tree: Path, open_index: Opener) -> None:
+    write_corpus(tree)
+    project = open_index(tree)
+    project.update()
+    for query, want in QUERIES:
+        found = project.search_files(query, k=3, mode="hybrid")
+        assert found[0].path == want, (query, [f.path for f in found])
+        assert found[0].hits and found[0].hits[0].path == want
+
+
+def test_lexical_candidates_outside_the_vector_list_get_their_own_similarity(
+    tree: Path, open_index: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from indexer import search
+
+    write_corpus(tree)
+    project = open_index(tree)
+    project.update()
+    query = "OrderedDict move_to_end capacity: return the title, amount or radius"
+    vector = search.query_vector(project, query)
+    # the similarities read from the index's vector cache are the vector store's
+    store_scores = {(h.path, h.start_line): h.score
+                    for h in project.search(query, k=20, mode="vector")}
+    ids = [row.id for row in project.lexical().search(query, 50)]
+    own = search._similarities(project, vector, ids=ids)
+    assert own and {path for _, path, _ in own} <= {path for path, _ in store_scores}
+    for chunk_id, _path, score in own:
+        row = project.lexical().chunks_by_id([chunk_id])[chunk_id]
+        assert abs(store_scores[(row.path, row.start_line)] - score) < 1e-4
+    # a vector list of one chunk scores files as the full list (every chunk here) does: each
+    # lexical candidate gets its vector score from its own vectors, not 0 for missing the list
+    full = {f.path: f.score for f in project.search_files(query, k=20, mode="hybrid")}
+    monkeypatch.setattr(search, "VECTOR_DEPTH", 1)
+    short = {f.path: f.score for f in project.search_files(query, k=20, mode="hybrid")}
+    assert len(short) >= 3 and next(iter(full)) == next(iter(short)) == "storage/cache.py"
+    assert all(abs(full[path] - score) < 1e-5 for path, score in short.items()), (full, short)
+
+
+def test_git_checkout_reembeds_only_the_changed_chunks(tree: Path, open_index: Opener) -> None:
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tree,
+                       check=True, capture_output=True)
+
+    write_corpus(tree)
+    git("init", "-q", "-b", "main")
+    git("add", ".")
+    git("commit", "-qm", "one")
+    git("checkout", "-qb", "other")
+    shapes = (tree / "geometry/shapes.py").read_text()
+    write(tree, "geometry/shapes.py",
+          shapes.replace("2 * (width + height)", "(width + height) * 2"))
+    write(tree, "net/new.py", "def ping(host):\n    return host\n")
+    git("add", ".")
+    git("commit", "-qm", "two")
+    project = open_index(tree)
+    project.update()
+    baseline = encoded(project)
+    git("checkout", "-q", "main")
+    summary = project.update()
+    assert (summary.deleted, summary.pending) == (1, 0)  # net/new.py went away
+    first_switch = encoded(project)
+    assert first_switch == baseline + 1  # rectangle_perimeter's chunk, nothing else
+    git("checkout", "-q", "other")
+    project.update()
+    assert encoded(project) == first_switch  # both versions are cached now
+    assert project.search("ping host", k=1, mode="vector")[0].path == "net/new.py"
