@@ -78,8 +78,11 @@ def serve(
     typer.echo(f"Fireside API on {url} (OpenAI base URL {url}/v1; token: `fireside token`; "
                "Ctrl+C stops)", err=True)
     try:
+        # uvicorn hands Ctrl+C back once it has shut down, or returns when the signal came
+        # before its handlers were installed; either way the server stopped on request
         server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn hands Ctrl+C back once it has shut down
+        typer.echo("stopped", err=True)
+    except KeyboardInterrupt:
         typer.echo("stopped", err=True)
     finally:
         if server_ctx.jobs is not None:
