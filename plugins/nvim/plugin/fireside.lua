@@ -28,6 +28,10 @@ vim.api.nvim_create_user_command("FiresideSearch", function(opts)
   fs().search(opts.args)
 end, { nargs = "+", desc = "Search the indexed codebase into the quickfix list" })
 
+vim.api.nvim_create_user_command("FiresideSearchFiles", function(opts)
+  fs().search_files(opts.args)
+end, { nargs = "+", desc = "Search the indexed codebase by file (one quickfix entry per file)" })
+
 vim.api.nvim_create_user_command("FiresideIndex", function()
   fs().index()
 end, { desc = "Index (or refresh) the current project" })

@@ -246,6 +246,8 @@ test(":FiresideStop cancels a running answer; the next question is answered", fu
   truthy(after and vim.trim(after) ~= "" and not after:find("Error", 1, true), buf_text())
 end)
 
+local search_dir -- the project the :FiresideSearch test indexes (the files test reuses it)
+
 test(":FiresideSearch fills the quickfix list with path:line hits", function()
   local dir = tempdir("proj")
   vim.fn.mkdir(dir .. "/pkg", "p")
@@ -253,6 +255,10 @@ test(":FiresideSearch fills the quickfix list with path:line hits", function()
     "import math", "", "", "def circle_area(radius):", '    """Area of a circle."""',
     "    return math.pi * radius ** 2",
   }, dir .. "/pkg/geometry.py")
+  vim.fn.writefile({
+    "from pkg.geometry import circle_area", "", "", "def report(r):",
+    "    return 'area: %.2f' % circle_area(r)",
+  }, dir .. "/pkg/report.py")
   vim.cmd("cd " .. vim.fn.fnameescape(dir))
   notes = {}
   local err_seen
@@ -299,6 +305,93 @@ test(":FiresideSearch fills the quickfix list with path:line hits", function()
   truthy(vim.fn.filereadable(vim.api.nvim_buf_get_name(found.bufnr)) == 1, "the hit is a real file")
   vim.cmd("cclose")
   vim.cmd("cd " .. vim.fn.fnameescape(repo))
+  search_dir = dir
+end)
+
+test(":FiresideSearchFiles fills the quickfix list with one entry per file, best first", function()
+  truthy(search_dir, "the :FiresideSearch test indexed a project")
+  vim.cmd("cd " .. vim.fn.fnameescape(search_dir))
+  local done
+  vim.fn.setqflist({}, "r")
+  fs.search_files("circle_area", function(err, items)
+    done = { err = err, items = items }
+  end)
+  wait(60000, function()
+    return done ~= nil
+  end, "file search")
+  eq(done.err, nil)
+  local qf = vim.fn.getqflist()
+  eq(vim.fn.getqflist({ title = 1 }).title, "Fireside files: circle_area")
+  truthy(#qf >= 2, vim.inspect(qf))
+  local names, geometry = {}, nil
+  for i, item in ipairs(qf) do
+    local name = vim.api.nvim_buf_get_name(item.bufnr)
+    truthy(not names[name], "one entry per file: " .. vim.inspect(qf))
+    names[name] = true
+    truthy(item.text:find("^#" .. i .. " %d"), item.text)
+    if name:sub(-#"pkg/geometry.py") == "pkg/geometry.py" then
+      geometry = item
+    end
+  end
+  local function ends_with(name, rel)
+    return name:sub(-(#rel + 1)) == "/" .. rel
+  end
+  local report = false
+  for name in pairs(names) do
+    report = report or ends_with(name, "pkg/report.py")
+  end
+  truthy(report, vim.inspect(names))
+  truthy(geometry, vim.inspect(qf))
+  truthy(geometry.lnum >= 1 and geometry.lnum <= 4, "line " .. geometry.lnum)
+
+  -- the answer as the server sends it: the quickfix follows its order and best chunks
+  local raw = assert(http.request_sync("POST", "/api/v1/search",
+    { query = "circle_area", k = 10, path = search_dir, files = true }))
+  eq(#qf, #raw, vim.inspect(raw))
+  for i, f in ipairs(raw) do
+    truthy(ends_with(vim.api.nvim_buf_get_name(qf[i].bufnr), f.path), f.path)
+    eq(qf[i].lnum, f.chunks[1].start_line)
+    truthy(qf[i].text:find(string.format("#%d %.4g", i, f.score), 1, true), qf[i].text)
+  end
+
+  -- the command, and M.search's `files` option, do the same
+  vim.fn.setqflist({}, "r")
+  vim.cmd("FiresideSearchFiles circle_area")
+  wait(60000, function()
+    return vim.fn.getqflist({ title = 1 }).title == "Fireside files: circle_area"
+  end, ":FiresideSearchFiles")
+  eq(#vim.fn.getqflist(), #qf)
+  local via_opt
+  fs.search("circle_area", function(err, items)
+    via_opt = { err = err, items = items }
+  end, { files = true })
+  wait(60000, function()
+    return via_opt ~= nil
+  end, "search with files = true")
+  eq(via_opt.err, nil)
+  eq(#via_opt.items, #qf)
+  vim.cmd("cclose")
+  vim.cmd("cd " .. vim.fn.fnameescape(repo))
+end)
+
+test("file results map to one quickfix entry per file at its best chunk", function()
+  local items = fs.files_to_qf({
+    { path = "b.py", score = 0.5, chunks = {
+      { path = "b.py", start_line = 7, end_line = 9, score = 0.5, snippet = "\n  def best():\n" },
+      { path = "b.py", start_line = 1, end_line = 2, score = 0.1, snippet = "x" },
+    } },
+    { path = "../outside.py", score = 0.4, chunks = { { path = "../outside.py", start_line = 1, end_line = 1, snippet = "x" } } },
+    { path = "empty.py", score = 0.25, chunks = {} },
+    "not a file",
+  }, "/root/proj")
+  eq(#items, 2)
+  eq(items[1].filename, "/root/proj/b.py")
+  eq(items[1].lnum, 7)
+  eq(items[1].end_lnum, 9)
+  eq(items[1].text, "#1 0.5  def best():")
+  eq(items[2].filename, "/root/proj/empty.py")
+  eq(items[2].lnum, 1)
+  eq(items[2].text, "#2 0.25")
 end)
 
 test("SSE parsing: events split across callbacks, CRLF, comments", function()

@@ -5,9 +5,9 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 
 import { buildCodePrompt } from "./client/context";
-import type { IndexJob } from "./client/api";
+import type { FiresideClient, IndexJob, SearchHit } from "./client/api";
 import { FiresideApiError } from "./client/errors";
-import { findProjectRoot, hitLabel, resolveHit } from "./client/locations";
+import { bestHit, fileLabel, findProjectRoot, hitLabel, resolveHit } from "./client/locations";
 import { SECRET_KEY, makeClient, messageOf, settings } from "./connection";
 import { ChatPanel } from "./panel";
 import { StatusItem } from "./status";
@@ -134,17 +134,13 @@ export function activate(context: vscode.ExtensionContext): void {
     await ChatPanel.show(context).ask(built.content, `Explain ${relPath(doc.uri)}`, joinNotes(built.notice, outsideNotice(doc.uri)));
   });
 
-  command("fireside.search", async () => {
-    const query = await vscode.window.showInputBox({ prompt: "Search the indexed codebase", ignoreFocusOut: true });
-    if (!query?.trim()) {
-      return;
-    }
+  /** Run a search; a folder without an index offers to start indexing (then: undefined). */
+  const runSearch = async <T>(run: (client: FiresideClient, root: string | undefined) => Promise<T>): Promise<T | undefined> => {
     const client = await makeClient(context.secrets);
-    let result;
     try {
-      result = await vscode.window.withProgress(
+      return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: "Fireside: searching…" },
-        () => client.search(query, 20, workspaceRoot()),
+        () => run(client, workspaceRoot()),
       );
     } catch (err) {
       if (err instanceof FiresideApiError && err.kind === "not-found") {
@@ -152,30 +148,27 @@ export function activate(context: vscode.ExtensionContext): void {
         if (choice) {
           await vscode.commands.executeCommand("fireside.startIndexing");
         }
-        return;
+        return undefined;
       }
       throw err;
     }
-    if (!result.hits.length) {
-      void vscode.window.showInformationMessage(
-        `Fireside: no results for "${query}" (is this workspace indexed? Run "Fireside: Start indexing this workspace").`,
-      );
-      return;
-    }
+  };
+
+  const noResults = (query: string): void => {
+    void vscode.window.showInformationMessage(
+      `Fireside: no results for "${query}" (is this workspace indexed? Run "Fireside: Start indexing this workspace").`,
+    );
+  };
+
+  /** Open a hit's file at its first line (hit paths are relative to the index root). */
+  const openHit = async (hit: SearchHit, indexRoot: string | undefined): Promise<void> => {
     const here = workspaceRoot();
     const roots = [
-      ...(result.root ? [result.root] : []),
+      ...(indexRoot ? [indexRoot] : []),
       ...(here ? [findProjectRoot(here, fs.existsSync), here] : []),
       ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
     ];
-    const picked = await vscode.window.showQuickPick(
-      result.hits.map((hit) => ({ ...hitLabel(hit), hit })),
-      { matchOnDescription: true, matchOnDetail: true, placeHolder: `${result.hits.length} results for "${query}"` },
-    );
-    if (!picked) {
-      return;
-    }
-    const resolved = resolveHit(picked.hit, roots, (f) => fs.existsSync(f));
+    const resolved = resolveHit(hit, roots, (f) => fs.existsSync(f));
     if (!resolved.ok) {
       void vscode.window.showWarningMessage(`Fireside: ${resolved.message}`);
       return;
@@ -185,6 +178,50 @@ export function activate(context: vscode.ExtensionContext): void {
     const range = new vscode.Range(line, 0, Math.min(endLine, doc.lineCount - 1), 0);
     await vscode.window.showTextDocument(doc, { selection: new vscode.Range(range.start, range.start) });
     vscode.window.activeTextEditor?.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  };
+
+  command("fireside.search", async () => {
+    const query = await vscode.window.showInputBox({ prompt: "Search the indexed codebase", ignoreFocusOut: true });
+    if (!query?.trim()) {
+      return;
+    }
+    const result = await runSearch((client, root) => client.search(query, 20, root));
+    if (!result) {
+      return;
+    }
+    if (!result.hits.length) {
+      noResults(query);
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      result.hits.map((hit) => ({ ...hitLabel(hit), hit })),
+      { matchOnDescription: true, matchOnDetail: true, placeHolder: `${result.hits.length} results for "${query}"` },
+    );
+    if (picked) {
+      await openHit(picked.hit, result.root);
+    }
+  });
+
+  command("fireside.searchFiles", async () => {
+    const query = await vscode.window.showInputBox({ prompt: "Search the indexed codebase by file", ignoreFocusOut: true });
+    if (!query?.trim()) {
+      return;
+    }
+    const result = await runSearch((client, root) => client.searchFiles(query, 20, root));
+    if (!result) {
+      return;
+    }
+    if (!result.files.length) {
+      noResults(query);
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      result.files.map((file) => ({ ...fileLabel(file), file })),
+      { matchOnDescription: true, matchOnDetail: true, placeHolder: `${result.files.length} files for "${query}"` },
+    );
+    if (picked) {
+      await openHit(bestHit(picked.file), result.root);
+    }
   });
 
   command("fireside.openSession", async () => {

@@ -255,14 +255,48 @@ function M.hits_to_qf(hits, root)
   return items
 end
 
---- :FiresideSearch {query}
-function M.search(query, cb)
+--- File-level search results ([{path, score, chunks: [hits, best first]}]) → quickfix items,
+--- one per file in the server's order (best first), at the file's best chunk; the text is the
+--- file's rank and score, then the best chunk's first snippet line.
+function M.files_to_qf(files, root)
+  local items = {}
+  local rank = 0
+  for _, f in ipairs(files) do
+    if type(f) == "table" and type(f.path) == "string" then
+      local chunks = type(f.chunks) == "table" and f.chunks or (type(f.hits) == "table" and f.hits) or {}
+      -- the best chunk (the server sends them best first); none: the top of the file
+      local best = { path = f.path, start_line = 1, end_line = 1, snippet = "" }
+      for _, h in ipairs(chunks) do
+        if type(h) == "table" and tonumber(h.start_line) then
+          best = { path = f.path, start_line = h.start_line, end_line = h.end_line or h.start_line,
+            snippet = h.snippet, symbol = type(h.symbol) == "string" and h.symbol or nil }
+          break
+        end
+      end
+      local item = M.hits_to_qf({ best }, root)[1]
+      if item then
+        rank = rank + 1
+        local score = tonumber(f.score)
+        local head = score and string.format("#%d %.4g", rank, score) or ("#" .. rank)
+        item.text = item.text ~= "" and (head .. "  " .. item.text) or head
+        table.insert(items, item)
+      end
+    end
+  end
+  return items
+end
+
+local function run_search(query, files, cb)
+  local usage = files and ":FiresideSearchFiles {query}" or ":FiresideSearch {query}"
   if not query or vim.trim(query) == "" then
-    notify("usage: :FiresideSearch {query}", vim.log.levels.WARN)
+    notify("usage: " .. usage, vim.log.levels.WARN)
     return
   end
   local root = M.project_root()
   local body = { query = query, k = config.search_results(), path = root }
+  if files then
+    body.files = true
+  end
   http.request("POST", "/api/v1/search", body, function(err, data)
     if err then
       if err:find("not indexed", 1, true) then
@@ -272,9 +306,11 @@ function M.search(query, cb)
       M.state.last_error = err
       return cb and cb(err)
     end
-    local hits = data.hits or data.results or (vim.tbl_islist(data) and data) or {}
-    local items = M.hits_to_qf(hits, type(data.root) == "string" and data.root or root)
-    vim.fn.setqflist({}, " ", { title = "Fireside: " .. query, items = items })
+    local list = data.hits or data.results or (vim.tbl_islist(data) and data) or {}
+    local base = type(data.root) == "string" and data.root or root
+    local items = files and M.files_to_qf(list, base) or M.hits_to_qf(list, base)
+    local title = (files and "Fireside files: " or "Fireside: ") .. query
+    vim.fn.setqflist({}, " ", { title = title, items = items })
     if #items == 0 then
       notify('no results for "' .. query .. '" in ' .. root, vim.log.levels.WARN)
     else
@@ -284,6 +320,16 @@ function M.search(query, cb)
       cb(nil, items)
     end
   end)
+end
+
+--- :FiresideSearch {query} (opts.files: one entry per file, as :FiresideSearchFiles)
+function M.search(query, cb, opts)
+  run_search(query, opts and opts.files or false, cb)
+end
+
+--- :FiresideSearchFiles {query} — files as the unit: one quickfix entry per file, best first.
+function M.search_files(query, cb)
+  run_search(query, true, cb)
 end
 
 --- :FiresideIndex — index (or refresh) the current project in the background.

@@ -60,6 +60,23 @@ export interface SearchResult {
   hits: SearchHit[];
 }
 
+/** One file of a file-level search: its score and its best chunks (best first). */
+export interface FileHit {
+  path: string;
+  score: number;
+  chunks: SearchHit[];
+}
+
+export interface FileSearchResult {
+  root?: string;
+  files: FileHit[];
+}
+
+function isHit(h: unknown): h is SearchHit {
+  const o = h as Record<string, unknown> | null;
+  return !!o && typeof o.path === "string" && typeof o.start_line === "number" && typeof o.end_line === "number";
+}
+
 export interface IndexJob {
   job_id?: string;
   path?: string;
@@ -167,11 +184,39 @@ export class FiresideClient {
     }
     return {
       root: typeof obj.root === "string" ? obj.root : undefined,
-      hits: hits.filter(
-        (h): h is SearchHit =>
-          !!h && typeof h.path === "string" && typeof h.start_line === "number" && typeof h.end_line === "number",
-      ),
+      hits: hits.filter(isHit),
     };
+  }
+
+  /**
+   * File-level search (`"files": true`): the best `k` files, best first, each with its best
+   * chunks. An answer that is not a list of files is a "bad-response" error; entries without a
+   * path and score are left out, and so are chunks that are not hits of that file.
+   */
+  async searchFiles(query: string, k = 20, root?: string): Promise<FileSearchResult> {
+    const body: Record<string, unknown> = { query, k, files: true };
+    if (root) {
+      body.path = root;
+    }
+    const data = await this.json<unknown>("POST", "/api/v1/search", body);
+    const obj = (Array.isArray(data) ? { files: data } : data) as Record<string, unknown>;
+    if (!Array.isArray(obj.files)) {
+      throw new FiresideApiError("bad-response", "Fireside sent unexpected file search results.");
+    }
+    const files: FileHit[] = [];
+    for (const item of obj.files as unknown[]) {
+      const f = item as Record<string, unknown> | null;
+      if (!f || typeof f !== "object" || typeof f.path !== "string" || typeof f.score !== "number") {
+        continue;
+      }
+      const chunks = Array.isArray(f.chunks) ? f.chunks : Array.isArray(f.hits) ? f.hits : [];
+      files.push({
+        path: f.path,
+        score: f.score,
+        chunks: chunks.filter((h): h is SearchHit => isHit(h) && h.path === f.path),
+      });
+    }
+    return { root: typeof obj.root === "string" ? obj.root : undefined, files };
   }
 
   /** Start (or join) indexing a folder in the background: the job (`job_id`, `state`, ...). */

@@ -2,7 +2,7 @@
 
 import * as path from "node:path";
 
-import type { SearchHit } from "./api";
+import type { FileHit, SearchHit } from "./api";
 
 export interface HitLocation {
   file: string; // absolute path
@@ -49,6 +49,24 @@ export function hitLabel(hit: SearchHit): { label: string; description: string; 
     description: hit.symbol ? where : `lines ${hit.start_line}-${hit.end_line}`,
     detail: first.trim().slice(0, 200),
   };
+}
+
+/** A file's best chunk (the server sends them best first); none: the top of the file. */
+export function bestHit(file: FileHit): SearchHit {
+  const best = file.chunks[0];
+  return best ? { ...best, path: file.path } : { path: file.path, start_line: 1, end_line: 1, score: file.score, snippet: "" };
+}
+
+/** A score as it is shown: four significant digits, no trailing zeros. */
+export function formatScore(score: number): string {
+  return Number.isFinite(score) ? String(Number(score.toPrecision(4))) : String(score);
+}
+
+/** The quick-pick line for a file: the path, its score, its best chunk's first line. */
+export function fileLabel(file: FileHit): { label: string; description: string; detail: string } {
+  const best = file.chunks[0];
+  const first = best && typeof best.snippet === "string" ? (best.snippet.split(/\r?\n/).find((l) => l.trim()) ?? "") : "";
+  return { label: file.path, description: formatScore(file.score), detail: first.trim().slice(0, 200) };
 }
 
 /** Is `file` inside `root`? (for "file outside the indexed project" messages) */

@@ -1,5 +1,6 @@
 // Error cases against a small local fake server (node http on a loopback port):
-// 401, 421, 503, a dropped connection, nothing listening, and Stop closing the stream.
+// 401, 421, 503, a dropped connection, nothing listening, Stop closing the stream, and
+// search answers of the wrong shape.
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -173,6 +174,58 @@ test("a complete stream: events in order, session id from done", async () => {
       assert.equal(result.sessionId, "abc");
       assert.equal(result.text, "Hi");
       assert.equal(JSON.parse(body).content, "hello");
+    },
+  );
+});
+
+function jsonServer(reply: unknown, bodies: string[]): Handler {
+  return (req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      bodies.push(body);
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(reply));
+    });
+  };
+}
+
+test("searchFiles: sends files: true; keeps the server's order; drops malformed files and chunks", async () => {
+  const bodies: string[] = [];
+  const hit = (path: string, line: number) => ({ path, start_line: line, end_line: line + 2, score: 0.5, snippet: "x" });
+  const reply = [
+    { path: "b.py", score: 0.9, chunks: [hit("b.py", 7), hit("other.py", 1), { path: "b.py" }, hit("b.py", 1)] },
+    { path: "a.py", score: 0.4, chunks: [] },
+    { path: "c.py", score: 0.3 },
+    { score: 0.2, chunks: [] },
+    { path: "d.py", score: "high", chunks: [] },
+    null,
+  ];
+  await withServer(jsonServer(reply, bodies), async (url) => {
+    const result = await new FiresideClient(url, "t").searchFiles("area", 5, "/proj");
+    assert.deepEqual(JSON.parse(bodies[0]), { query: "area", k: 5, files: true, path: "/proj" });
+    assert.deepEqual(result.files.map((f) => f.path), ["b.py", "a.py", "c.py"]);
+    assert.deepEqual(result.files[0].chunks.map((c) => c.start_line), [7, 1]);
+    assert.deepEqual(result.files[2].chunks, []);
+    assert.equal(result.root, undefined);
+  });
+});
+
+test("searchFiles: an answer that is not a list of files → bad-response", async () => {
+  for (const reply of [{ hits: [] }, { files: "no" }, "text", 3]) {
+    await withServer(jsonServer(reply, []), async (url) => {
+      await assert.rejects(new FiresideClient(url, "t").searchFiles("q"), isKind("bad-response", /file search/));
+    });
+  }
+  await withServer(
+    (_req, res) => res.writeHead(200, { "Content-Type": "application/json" }).end("not json"),
+    async (url) => {
+      await assert.rejects(new FiresideClient(url, "t").searchFiles("q"), isKind("bad-response", /not JSON/));
+    },
+  );
+  await withServer(
+    (_req, res) => res.writeHead(404, { "Content-Type": "application/json" }).end('{"error":{"message":"/p is not indexed yet"}}'),
+    async (url) => {
+      await assert.rejects(new FiresideClient(url, "t").searchFiles("q", 5, "/p"), isKind("not-found", /not indexed/));
     },
   );
 });

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 
 import { FiresideClient, modelName } from "../client/api";
 import { FiresideApiError, errorFromStatus } from "../client/errors";
-import { resolveHit } from "../client/locations";
+import { bestHit, resolveHit } from "../client/locations";
 import { readTokenFile } from "../client/token";
 import { Fireside, skipReason, startFireside } from "./fireside";
 
@@ -103,7 +103,7 @@ describe("against a real fireside serve", { skip, timeout: 600_000 }, () => {
     assert.ok(next.done, "the next question got an answer");
   });
 
-  test("index a folder, search it, map hits to files; an unindexed folder is a clear 404", async () => {
+  test("index a folder, search it (chunks and files), map hits to files; an unindexed folder is a clear 404", async () => {
     const project = fs.mkdtempSync(path.join(os.tmpdir(), "fireside-proj-"));
     try {
       fs.mkdirSync(path.join(project, "pkg"));
@@ -111,7 +111,12 @@ describe("against a real fireside serve", { skip, timeout: 600_000 }, () => {
         path.join(project, "pkg", "geometry.py"),
         "import math\n\n\ndef circle_area(radius):\n    \"\"\"Area of a circle.\"\"\"\n    return math.pi * radius ** 2\n",
       );
+      fs.writeFileSync(
+        path.join(project, "pkg", "report.py"),
+        "from pkg.geometry import circle_area\n\n\ndef report(r):\n    return 'area: %.2f' % circle_area(r)\n",
+      );
       await assert.rejects(client.search("circle_area", 5, project), (err: FiresideApiError) => err.kind === "not-found" && /not indexed/.test(err.message));
+      await assert.rejects(client.searchFiles("circle_area", 5, project), (err: FiresideApiError) => err.kind === "not-found" && /not indexed/.test(err.message));
       const job = await client.startIndex(project);
       assert.equal(typeof job.job_id, "string");
       const final = await client.followIndex(job.job_id as string);
@@ -124,6 +129,19 @@ describe("against a real fireside serve", { skip, timeout: 600_000 }, () => {
       assert.ok(resolved.ok);
       assert.equal(resolved.location.file, path.join(project, "pkg", "geometry.py"));
       assert.ok(resolved.location.line <= 3 && resolved.location.endLine >= 3, JSON.stringify(resolved.location));
+
+      const byFile = await client.searchFiles("circle_area", 5, project);
+      const paths = byFile.files.map((f) => f.path);
+      assert.equal(new Set(paths).size, paths.length, `one entry per file: ${JSON.stringify(paths)}`);
+      assert.ok(paths.includes("pkg/geometry.py") && paths.includes("pkg/report.py"), JSON.stringify(paths));
+      const scores = byFile.files.map((f) => f.score);
+      assert.deepEqual(scores, [...scores].sort((a, b) => b - a), "best first");
+      const geometry = byFile.files.find((f) => f.path === "pkg/geometry.py")!;
+      assert.ok(geometry.chunks.length > 0, JSON.stringify(geometry));
+      const best = resolveHit(bestHit(geometry), [project], fs.existsSync);
+      assert.ok(best.ok);
+      assert.equal(best.location.file, path.join(project, "pkg", "geometry.py"));
+      assert.ok(best.location.line <= 3 && best.location.endLine >= 3, JSON.stringify(best.location));
     } finally {
       fs.rmSync(project, { recursive: true, force: true });
     }

@@ -10,7 +10,7 @@ import { checkServerUrl } from "../client/api";
 import { buildCodePrompt } from "../client/context";
 import { FiresideApiError, errorFromStatus, serverMessage } from "../client/errors";
 import { parseEvent } from "../client/events";
-import { findProjectRoot, hitLabel, isInside, resolveHit } from "../client/locations";
+import { bestHit, fileLabel, findProjectRoot, formatScore, hitLabel, isInside, resolveHit } from "../client/locations";
 import { StreamingMarkdown, escapeHtml, renderMarkdown } from "../client/markdown";
 import { ToWebview, checkToWebview, parseFromWebview } from "../client/messages";
 import { chatHtml, contentSecurityPolicy } from "../client/webview";
@@ -116,6 +116,34 @@ test("search hits map to locations; paths outside the project are refused", () =
   assert.equal(findProjectRoot(path.join(root, "pkg"), fs.existsSync), path.join(root, "pkg"));
   fs.mkdirSync(path.join(root, ".git"));
   assert.equal(findProjectRoot(path.join(root, "pkg"), fs.existsSync), root);
+});
+
+test("file results: label is the path, description the score, detail the best chunk; it opens there", () => {
+  const file = {
+    path: "pkg/m.py",
+    score: 0.912345,
+    chunks: [
+      { path: "pkg/m.py", start_line: 7, end_line: 9, score: 0.9, snippet: "\n  def best():\n  pass" },
+      { path: "pkg/m.py", start_line: 1, end_line: 2, score: 0.1, snippet: "import x" },
+    ],
+  };
+  assert.deepEqual(fileLabel(file), { label: "pkg/m.py", description: "0.9123", detail: "def best():" });
+  assert.deepEqual(bestHit(file), file.chunks[0]);
+  const empty = { path: "pkg/e.py", score: 0.5, chunks: [] };
+  assert.deepEqual(fileLabel(empty), { label: "pkg/e.py", description: "0.5", detail: "" });
+  assert.deepEqual(bestHit(empty), { path: "pkg/e.py", start_line: 1, end_line: 1, score: 0.5, snippet: "" });
+  assert.equal(formatScore(1), "1");
+  assert.equal(formatScore(0.000123456), "0.0001235");
+  // the best chunk resolves like a search hit: a file outside the project is refused
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "fireside-files-"));
+  fs.mkdirSync(path.join(root, "pkg"));
+  fs.writeFileSync(path.join(root, "pkg", "m.py"), "a\n".repeat(12));
+  assert.deepEqual(resolveHit(bestHit(file), [root], fs.existsSync), {
+    ok: true,
+    location: { file: path.join(root, "pkg", "m.py"), line: 6, endLine: 8 },
+  });
+  const outside = resolveHit(bestHit({ ...empty, path: "../x.py" }), [root], fs.existsSync);
+  assert.equal(outside.ok, false);
 });
 
 test("webview messages: only known shapes pass", () => {
