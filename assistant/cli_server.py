@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 import typer
@@ -80,9 +81,8 @@ def serve(
     try:
         # uvicorn hands Ctrl+C back once it has shut down, or returns when the signal came
         # before its handlers were installed; either way the server stopped on request
-        server.run(sockets=[sock])
-        typer.echo("stopped", err=True)
-    except KeyboardInterrupt:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
         typer.echo("stopped", err=True)
     finally:
         if server_ctx.jobs is not None:

@@ -149,7 +149,7 @@ def _fuse_files(
     items: dict[str, list] = {}
     for path, _, rows in lexical + vector:
         items.setdefault(path, []).extend(rows)
-    return [(path, score, _dedupe(items.get(path, []))) for path, score in fused]
+    return [(path, score, _dedupe(items[path])) for path, score in fused]
 
 
 def _similarities(
@@ -164,8 +164,8 @@ def _similarities(
     found = project.lexical().vectors_of(project.embedding_model, paths=paths, ids=ids)
     if not found:
         return []
-    matrix = np.frombuffer(b"".join(blob for _, _, blob in found), dtype=np.float32)
-    sims = matrix.reshape(len(found), -1) @ np.asarray(query_vec, dtype=np.float32)
+    matrix = vectors_exact.as_matrix([blob for _, _, blob in found])
+    sims = matrix @ np.asarray(query_vec, dtype=np.float32)
     return [(chunk_id, path, float(sim))
             for (chunk_id, path, _), sim in zip(found, sims, strict=True)]
 

@@ -141,11 +141,11 @@ class VectorStore:
 
     # -- operations ---------------------------------------------------------------------
     def upsert(self, ids: Sequence[int], blobs: Sequence[bytes], paths: Sequence[str]) -> None:
-        import numpy as np
+        from indexer.vectors_exact import as_matrix
 
         if not ids:
             return
-        vectors = np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])
+        vectors = as_matrix(blobs)
         self._run(
             lambda c: c.upsert(
                 ids=[str(i) for i in ids],

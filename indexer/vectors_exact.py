@@ -18,6 +18,8 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from indexer.lexical import LexicalIndex
 
 EXACT_MAX = 50_000  # ~75 MB of float32 at 384 dimensions; beyond it reading costs > 1 s
@@ -45,6 +47,16 @@ def nearest(lex: LexicalIndex, model: str, vector: Any, n: int) -> list[tuple[in
     return [(int(ids[i]), float(1.0 - scores[i])) for i in top]
 
 
+def as_matrix(blobs: Sequence[bytes]) -> Any:
+    """Cached vectors (float32 bytes, as the embedding pass stores them) as one matrix, a row
+    each."""
+    import numpy as np
+
+    if not blobs:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+
+
 def _matrix(lex: LexicalIndex, model: str) -> tuple[Any, Any]:
     import numpy as np
 
@@ -54,7 +66,6 @@ def _matrix(lex: LexicalIndex, model: str) -> tuple[Any, Any]:
             return _CACHE[0][2], _CACHE[0][3]
         rows = lex.embedded_vectors(model)
         ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        matrix = (np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32)
-                  .reshape(len(rows), -1) if rows else np.zeros((0, 0), dtype=np.float32))
+        matrix = as_matrix([row[1] for row in rows])
         _CACHE[:] = [(lex, key, ids, matrix)]
         return ids, matrix
